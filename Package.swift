@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+// forkpool: an HTTP job service that runs tasks in forked worker processes.
+// Modules depend one way: CForkPoolShims -> SystemV -> ProcessPool -> (service layers).
+import PackageDescription
+
+let package = Package(
+    name: "forkpool",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "SystemV", targets: ["SystemV"]),
+        .library(name: "ProcessPool", targets: ["ProcessPool"]),
+    ],
+    targets: [
+        .target(name: "CForkPoolShims"),
+        .target(name: "SystemV", dependencies: ["CForkPoolShims"]),
+        .target(name: "ProcessPool", dependencies: ["SystemV", "CForkPoolShims"]),
+        // Drives forks and System V objects on behalf of the tests, which must never
+        // fork the (multi-threaded) test runner itself.
+        .executableTarget(name: "forkpool-harness", dependencies: ["SystemV", "ProcessPool"]),
+        .executableTarget(
+            name: "forkpool-bench",
+            dependencies: ["SystemV", "ProcessPool"],
+            path: "bench/ForkPoolBench"
+        ),
+        // Starts the harness and inspects /proc and System V objects for the test targets.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SystemVTests", dependencies: ["SystemV", "TestSupport"]),
+        .testTarget(name: "ProcessPoolTests", dependencies: ["ProcessPool", "SystemV", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,40 @@
+// The few calls Swift cannot make directly. Each function says why it is C.
+#ifndef CFORKPOOL_SHIMS_H
+#define CFORKPOOL_SHIMS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/signalfd.h>
+#include <signal.h>
+#include <time.h>
+
+// semctl is variadic: one fixed-argument wrapper per command we use.
+int fp_semctl_setval(int semid, int semnum, int value);
+int fp_semctl_getval(int semid, int semnum);
+int fp_semctl_getpid(int semid, int semnum);
+int fp_semctl_stat(int semid, struct semid_ds *out);
+int fp_semctl_rmid(int semid);
+
+// semtimedop is declared only under _GNU_SOURCE, which Swift's Glibc module does not set.
+int fp_semtimedop(int semid, struct sembuf *ops, size_t count, const struct timespec *timeout);
+
+// The wait-status accessors are macros.
+int fp_wifexited(int status);
+int fp_wexitstatus(int status);
+int fp_wifsignaled(int status);
+int fp_wtermsig(int status);
+
+// prctl is variadic. Asks the kernel to send `sig` to this process when its parent dies.
+int fp_set_parent_death_signal(int sig);
+
+// SIG_DFL and SIG_IGN are macros casting integers to function pointers.
+int fp_signal_default(int sig);
+int fp_signal_ignore(int sig);
+
+// close_range is declared only under _GNU_SOURCE.
+int fp_close_range(unsigned int first, unsigned int last);
+
+#endif

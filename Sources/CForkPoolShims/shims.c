@@ -1,0 +1,28 @@
+#define _GNU_SOURCE
+#include "CForkPoolShims.h"
+
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int fp_semctl_setval(int semid, int semnum, int value) { return semctl(semid, semnum, SETVAL, value); }
+int fp_semctl_getval(int semid, int semnum) { return semctl(semid, semnum, GETVAL); }
+int fp_semctl_getpid(int semid, int semnum) { return semctl(semid, semnum, GETPID); }
+int fp_semctl_stat(int semid, struct semid_ds *out) { return semctl(semid, 0, IPC_STAT, out); }
+int fp_semctl_rmid(int semid) { return semctl(semid, 0, IPC_RMID); }
+
+int fp_semtimedop(int semid, struct sembuf *ops, size_t count, const struct timespec *timeout) {
+    return semtimedop(semid, ops, count, timeout);
+}
+
+int fp_wifexited(int status) { return WIFEXITED(status); }
+int fp_wexitstatus(int status) { return WEXITSTATUS(status); }
+int fp_wifsignaled(int status) { return WIFSIGNALED(status); }
+int fp_wtermsig(int status) { return WTERMSIG(status); }
+
+int fp_set_parent_death_signal(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }
+
+int fp_signal_default(int sig) { return signal(sig, SIG_DFL) == SIG_ERR ? -1 : 0; }
+int fp_signal_ignore(int sig) { return signal(sig, SIG_IGN) == SIG_ERR ? -1 : 0; }
+
+int fp_close_range(unsigned int first, unsigned int last) { return close_range(first, last, 0); }
