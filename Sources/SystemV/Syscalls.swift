@@ -152,7 +152,7 @@ enum Syscall {
 
     // MARK: Text for errors
 
-    static func flagsText(_ flags: Int32) -> String { octal(flags) }
+    static func flagsText(_ flags: Int32) -> String { flags == 0 ? "0" : octal(flags) }
 
     static func projectIDText(_ projectID: UInt8) -> String {
         (0x20..<0x7F).contains(projectID) && projectID != UInt8(ascii: "'")

@@ -169,6 +169,7 @@ enum SemaphoreCommands {
         guard sigaction(SIGALRM, &action, nil) == 0 else {
             throw SystemCallError(call: "sigaction(SIGALRM)", errno: errno)
         }
+        try unblockAlarm()
 
         say("waiting")
         let start = monotonicMilliseconds()
@@ -229,8 +230,22 @@ enum SemaphoreCommands {
     /// Sleeps in pause() until a signal ends the process; SIGALRM's default action does so
     /// after `maxSeconds`, so a forgotten harness cannot outlive its test run for long.
     private static func waitToBeKilled(maxSeconds: Int) -> Never {
+        // A nil handler is SIG_DFL, which ends the process.
+        _ = signal(SIGALRM, nil)
+        try? unblockAlarm()
         alarm(UInt32(maxSeconds))
         while true { pause() }
+    }
+
+    /// The signal mask survives exec, and a multi-threaded parent (the test runner) may
+    /// well have SIGALRM blocked: it would then never arrive here.
+    private static func unblockAlarm() throws {
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        sigaddset(&mask, SIGALRM)
+        guard sigprocmask(SIG_UNBLOCK, &mask, nil) == 0 else {
+            throw SystemCallError(call: "sigprocmask(SIG_UNBLOCK, {SIGALRM})", errno: errno)
+        }
     }
 
     private static func setAlarmInterval(milliseconds: Int) throws {
