@@ -268,7 +268,7 @@ extension ProcessPool {
         if worker.tasksServed >= configuration.tasksPerWorker {
             // The worker exits by itself after its last result.
             worker.retiring = true
-        } else if busyOrIdleCount() > maximumWorkers || isShutDown {
+        } else if busyOrIdleCount() > maximumWorkers || isDraining {
             retire(worker.pid)
         } else {
             idleWorkers.append(worker.pid)

@@ -36,6 +36,8 @@ public final class ProcessPool {
     let childSignalDescriptor: Int32
     let savedSignalMask: sigset_t
     let poolPID: Int32
+    /// Set when `shutdown` begins: nothing new starts, finished workers are not kept.
+    var isDraining = false
     var isShutDown = false
 
     /// Creates a pool; forks nothing until tasks arrive.
@@ -88,7 +90,7 @@ public final class ProcessPool {
 
     /// Queues a task and returns its id; it starts when a worker is free.
     public func submit(_ task: PoolTask) throws -> UInt64 {
-        guard !isShutDown else { throw PoolError.shutDown }
+        guard !isDraining else { throw PoolError.shutDown }
         guard registry.handler(named: task.name) != nil else { throw PoolError.unknownTask(task.name) }
         guard pending.count < configuration.maximumPending else {
             throw PoolError.queueFull(capacity: configuration.maximumPending)
@@ -185,6 +187,7 @@ public final class ProcessPool {
     /// Reaps every worker and returns the results not taken yet.
     public func shutdown(grace: Duration = .seconds(10)) throws -> [TaskResult] {
         guard !isShutDown else { return [] }
+        isDraining = true
         clearPending()
         for pid in idleWorkers { retire(pid) }
         idleWorkers.removeAll()

@@ -12,6 +12,7 @@ enum PoolCommands {
         "pool-faults": faults,
         "pool-priorities": priorities,
         "pool-controls": controls,
+        "pool-shutdown": shutdown,
     ]
 
     // MARK: pool-run
@@ -280,6 +281,45 @@ enum PoolCommands {
 
         let remaining = try pool.shutdown(grace: .seconds(2))
         say("after-shutdown remaining=\(remaining.count) workers=\(pool.workerPIDs.count)")
+        say("children-left \(childrenLeft())")
+        return 0
+    }
+
+    // MARK: pool-shutdown
+
+    /// `pool-shutdown`: two quick tasks, two that never end and three still waiting,
+    /// then `shutdown(grace: 1 s)`; prints `outcomes CODE=N,...`, `elapsed-ms`, `children-left`.
+    static func shutdown(_ arguments: [String]) throws -> Int32 {
+        try Options(arguments).finish()
+        var registry = TaskRegistry()
+        registry.register("quick") { input, _ in
+            usleep(300_000)
+            return input
+        }
+        registry.register("forever") { _, _ in
+            signal(SIGTERM, SIG_IGN)
+            while true { sleep(30) }
+        }
+        var configuration = PoolConfiguration()
+        configuration.maximumWorkers = 4
+        configuration.tasksPerWorker = 10
+        configuration.terminationGrace = .milliseconds(200)
+        let descriptorsBefore = openDescriptorCount()
+        let pool = try ProcessPool(configuration: configuration, registry: registry)
+        for name in ["quick", "quick", "forever", "forever", "quick", "quick", "quick"] {
+            _ = try pool.submit(PoolTask(name: name))
+        }
+        try waitUntilRunning(pool, count: 4)
+        let start = MonotonicClock.now
+        let results = try pool.shutdown(grace: .seconds(1))
+        let elapsed = (MonotonicClock.now - start) / 1_000_000
+        var outcomes: [String: Int] = [:]
+        for result in results { outcomes[result.outcome.code, default: 0] += 1 }
+        say("outcomes \(outcomes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))")
+        say("shutdown-messages \(Set(results.compactMap { $0.outcome.code == "shutdown" ? $0.outcome.message : nil }).count)")
+        say("elapsed-ms \(elapsed)")
+        say("submit-after-shutdown \((try? pool.submit(PoolTask(name: "quick"))) == nil ? "refused" : "accepted")")
+        say("leaked-fds \(openDescriptorCount() - descriptorsBefore)")
         say("children-left \(childrenLeft())")
         return 0
     }

@@ -133,4 +133,17 @@ struct PoolHarnessTests {
         #expect(f["after-shutdown"] == "remaining=0 workers=0")
         #expect(f["children-left"] == "0")
     }
+
+    @Test("Shutdown lets running tasks finish within the grace, then stops the rest")
+    func shutdown() throws {
+        let output = try runHarness(["pool-shutdown"], timeout: 30)
+        let f = fields(output)
+        #expect(f["outcomes"] == "canceled=3,shutdown=2,succeeded=2")
+        let elapsed = Int(f["elapsed-ms"] ?? "") ?? -1
+        #expect(elapsed >= 1000, "the grace period was cut short")
+        #expect(elapsed < 5000, "shutdown did not escalate to SIGKILL")
+        #expect(f["submit-after-shutdown"] == "refused")
+        #expect(f["leaked-fds"] == "0")
+        #expect(f["children-left"] == "0")
+    }
 }
