@@ -1,22 +1,11 @@
 import Foundation
-import Synchronization
 import SystemV
 import Testing
 import TestSupport
 
-/// Keys for the tests of this target: never one another test of this run has, nor one
-/// that names an object existing now, so tests running in parallel never meet.
+/// Keys for the tests of this target (see `uniqueTestKey`).
 enum TestKeys {
-    private static let handedOut = Mutex<Set<Int32>>([])
-
-    static func fresh() -> IPCKey {
-        while true {
-            let raw = uniqueTestKey()
-            if SystemVObjects.leftovers(among: [raw]).isEmpty, handedOut.withLock({ $0.insert(raw).inserted }) {
-                return IPCKey(raw)
-            }
-        }
-    }
+    static func fresh() -> IPCKey { IPCKey(uniqueTestKey()) }
 }
 
 /// Runs `body` with `count` fresh keys. Afterwards every System V object still under one of

@@ -77,8 +77,9 @@ public final class RunningHarness: @unchecked Sendable {
         throw HarnessError("no line \(line) within \(timeout) s; stdout: \(stdoutCollector.text) stderr: \(stderrCollector.text)")
     }
 
-    /// Sends `signal` to the harness process.
+    /// Sends `signal` to the harness process while it runs (once reaped, its pid may belong to another process).
     public func signal(_ signal: Int32) {
+        guard process.isRunning else { return }
         kill(process.processIdentifier, signal)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The System V objects the kernel lists in /proc/sysvipc, by key: what `ipcs` shows.
 public enum SystemVObjects {
@@ -24,8 +25,16 @@ public enum SystemVObjects {
     }
 }
 
-/// A key no other test uses: 0x46 ('F') in the top byte, random below, so parallel
-/// tests never meet and leftovers are recognisable in `ipcs`.
+private let handedOutKeys = Mutex<Set<Int32>>([])
+
+/// A key no other test of this run was given and no existing object has:
+/// `0x465` in the top bits, random below, so parallel tests never meet and
+/// leftovers are recognisable in `ipcs`.
 public func uniqueTestKey() -> Int32 {
-    Int32(bitPattern: 0x4650_0000 | UInt32.random(in: 1...0xFFFF))
+    while true {
+        let key = Int32(bitPattern: 0x4650_0000 | UInt32.random(in: 1...0xFFFF))
+        if SystemVObjects.leftovers(among: [key]).isEmpty, handedOutKeys.withLock({ $0.insert(key).inserted }) {
+            return key
+        }
+    }
 }
