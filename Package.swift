@@ -14,6 +14,10 @@ let package = Package(
         .target(name: "CForkPoolShims"),
         .target(name: "SystemV", dependencies: ["CForkPoolShims"]),
         .target(name: "ProcessPool", dependencies: ["SystemV", "CForkPoolShims"]),
+        .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
+        .target(name: "CMicroHTTPDShims", dependencies: ["CMicroHTTPD"]),
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CMicroHTTPDShims", "ProcessPool", "SystemV"]),
+        .target(name: "JobStore", dependencies: ["SystemV"]),
         // Drives forks and System V objects on behalf of the tests, which must never
         // fork the (multi-threaded) test runner itself.
         .executableTarget(name: "forkpool-harness", dependencies: ["SystemV", "ProcessPool"]),
@@ -25,7 +29,9 @@ let package = Package(
         // Starts the harness and inspects /proc and System V objects for the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SystemVTests", dependencies: ["SystemV", "TestSupport"]),
+        .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "SystemV", "TestSupport"]),
         .testTarget(name: "ProcessPoolTests", dependencies: ["ProcessPool", "SystemV", "TestSupport"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "ProcessPool"]),
     ],
     swiftLanguageModes: [.v6]
 )

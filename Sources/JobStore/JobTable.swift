@@ -1,0 +1,218 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SystemV
+
+/// The job table in shared memory, guarded by one System V semaphore.
+///
+/// Every operation takes the semaphore with `SEM_UNDO`, so a process killed while
+/// holding it cannot block the others. A process killed in the middle of a change
+/// leaves `writerPID` set; the next holder sees it and rebuilds every derived
+/// structure from the slots (`recover`), so the table is consistent again
+/// whichever instruction the dead process stopped at.
+public final class JobTable: @unchecked Sendable {
+    /// The segment layout this module writes: "FPJOBTBL", version 1.
+    public static let segmentLayout = SegmentLayout(magic: 0x4650_4A4F_4254_424C, version: 1)
+
+    public let layout: TableLayout
+    let memory: UnsafeMutableRawPointer
+    let segment: SharedMemorySegment
+    let semaphores: SemaphoreSet
+    let header: TableHeader
+    let blockLinks: UnsafeMutablePointer<Int32>
+    let blocks: UnsafeMutableRawPointer
+    let buckets: UnsafeMutablePointer<Int32>
+
+    private init(segment: SharedMemorySegment, semaphores: SemaphoreSet, layout: TableLayout) {
+        self.segment = segment
+        self.semaphores = semaphores
+        self.layout = layout
+        self.memory = segment.payload
+        self.header = TableHeader(memory)
+        self.blockLinks = (memory + layout.blockLinksOffset).bindMemory(to: Int32.self, capacity: layout.blockCount)
+        self.blocks = memory + layout.blocksOffset
+        self.buckets = (memory + layout.bucketsOffset).bindMemory(to: Int32.self, capacity: layout.bucketCount)
+    }
+
+    /// Creates the segment and the semaphore set under `key` and lays out an empty table.
+    ///
+    /// A stale segment of a dead server (its creator gone, nothing attached) is reclaimed,
+    /// together with the semaphore set under the same key.
+    public static func create(key: IPCKey, layout: TableLayout, retentionMs: Int64) throws -> JobTable {
+        try layout.validate()
+        let segment: SharedMemorySegment
+        do {
+            segment = try SharedMemorySegment.create(key: key, payloadSize: layout.totalSize, layout: segmentLayout)
+        } catch {
+            throw error
+        }
+        // A semaphore set left by a dead server with the same key goes with its segment.
+        _ = try? SemaphoreSet.remove(key: key)
+        let semaphores: SemaphoreSet
+        do {
+            semaphores = try SemaphoreSet.create(key: key)
+        } catch {
+            try? segment.remove()
+            throw error
+        }
+        let table = JobTable(segment: segment, semaphores: semaphores, layout: layout)
+        table.header.writeLayout(layout)
+        table.header.retentionMs = retentionMs
+        table.formatEmpty()
+        return table
+    }
+
+    /// Attaches to the table a running server created under `key`.
+    public static func attach(key: IPCKey) throws -> JobTable {
+        let segment = try SharedMemorySegment.attach(key: key, layout: segmentLayout)
+        let semaphores = try SemaphoreSet.attach(key: key)
+        let header = TableHeader(segment.payload)
+        let layout = TableLayout(jobCapacity: header.jobCapacity, queueCapacity: header.queueCapacity,
+                                 dataBytes: header.blockCount * header.blockSize, blockSize: header.blockSize)
+        guard layout.bucketCount == header.bucketCount, layout.totalSize <= segment.payloadSize else {
+            throw JobStoreError.corruptHeader("capacities do not fit a segment of \(segment.payloadSize) bytes")
+        }
+        try layout.validate()
+        return JobTable(segment: segment, semaphores: semaphores, layout: layout)
+    }
+
+    /// Removes the segment and the semaphore set; the memory stays valid until every process detaches.
+    public func destroy() {
+        try? segment.remove()
+        try? semaphores.remove()
+    }
+
+    /// Detaches this process from the segment.
+    public func detach() {
+        segment.detach()
+    }
+
+    /// Bytes of the whole segment, header included.
+    public var segmentBytes: Int { segment.totalSize }
+
+    // MARK: Locking
+
+    /// Runs `body` holding the table's semaphore; repairs the table first if the
+    /// previous holder died inside its change.
+    func locked<T>(_ body: () throws -> T) throws -> T {
+        try semaphores.lock()
+        defer { try? semaphores.unlock() }
+        if header.writerPID != 0 {
+            recover()
+        }
+        header.writerPID = getpid()
+        defer { header.writerPID = 0 }
+        return try body()
+    }
+
+    // MARK: Slots
+
+    func slot(_ index: Int32) -> JobSlot {
+        JobSlot(fields: RawFields(base: memory + layout.slotsOffset + Int(index) * TableLayout.slotSize), index: index)
+    }
+
+    /// The slot `id` names, if it still holds that job.
+    func slot(for id: JobID) -> JobSlot? {
+        guard Int(id.slot) < layout.jobCapacity else { return nil }
+        let slot = slot(Int32(id.slot))
+        guard slot.state != .free, slot.generation == id.generation, slot.secret == id.secret else { return nil }
+        return slot
+    }
+
+    func id(of slot: JobSlot) -> JobID {
+        JobID(slot: UInt32(slot.index), generation: slot.generation, secret: slot.secret)
+    }
+
+    /// An empty table: every slot and block free.
+    private func formatEmpty() {
+        for index in 0..<Int32(layout.jobCapacity) {
+            let slot = slot(index)
+            slot.clear()
+            slot.listNext = index + 1 < Int32(layout.jobCapacity) ? index + 1 : -1
+        }
+        header.freeSlotHead = 0
+        header.freeSlotCount = UInt32(layout.jobCapacity)
+        for index in 0..<layout.blockCount {
+            blockLinks[index] = index + 1 < layout.blockCount ? Int32(index + 1) : -1
+        }
+        header.freeBlockHead = 0
+        header.freeBlockCount = UInt32(layout.blockCount)
+        for index in 0..<layout.bucketCount { buckets[index] = -1 }
+        header.listHead = -1
+        header.listTail = -1
+        header.finishedHead = -1
+        header.finishedTail = -1
+        for level in 0..<TableHeader.priorityLevels {
+            header.setQueueHead(level, -1)
+            header.setQueueTail(level, -1)
+        }
+        header.nextSequence = 1
+        header.nextQueueSequence = 1
+    }
+
+    // MARK: Blocks
+
+    func blocksNeeded(for length: Int) -> Int {
+        (length + layout.blockSize - 1) / layout.blockSize
+    }
+
+    /// Stores `bytes` in a chain taken from the free stack; the caller checked there is room.
+    func storeChain(_ bytes: [UInt8]) -> BlockChain {
+        let count = blocksNeeded(for: bytes.count)
+        guard count > 0 else { return .empty }
+        precondition(Int(header.freeBlockCount) >= count, "storeChain without room")
+        // The chain is the first `count` blocks of the free stack, already linked in order.
+        let head = header.freeBlockHead
+        var block = head
+        var offset = 0
+        bytes.withUnsafeBytes { source in
+            for position in 0..<count {
+                let length = min(layout.blockSize, bytes.count - offset)
+                (blocks + Int(block) * layout.blockSize).copyMemory(from: source.baseAddress! + offset, byteCount: length)
+                offset += length
+                if position == count - 1 {
+                    header.freeBlockHead = blockLinks[Int(block)]
+                    blockLinks[Int(block)] = -1
+                } else {
+                    block = blockLinks[Int(block)]
+                }
+            }
+        }
+        header.freeBlockCount -= UInt32(count)
+        return BlockChain(head: head, length: bytes.count)
+    }
+
+    func readChain(_ chain: BlockChain) -> [UInt8] {
+        guard chain.head >= 0, chain.length > 0 else { return [] }
+        return [UInt8](unsafeUninitializedCapacity: chain.length) { buffer, initialized in
+            var block = chain.head
+            var offset = 0
+            while offset < chain.length && block >= 0 && Int(block) < layout.blockCount {
+                let length = min(layout.blockSize, chain.length - offset)
+                UnsafeMutableRawPointer(buffer.baseAddress! + offset)
+                    .copyMemory(from: blocks + Int(block) * layout.blockSize, byteCount: length)
+                offset += length
+                block = blockLinks[Int(block)]
+            }
+            initialized = offset
+        }
+    }
+
+    /// Returns a chain's blocks to the free stack.
+    func releaseChain(_ chain: BlockChain) {
+        guard chain.head >= 0 else { return }
+        let count = blocksNeeded(for: chain.length)
+        var last = chain.head
+        for _ in 1..<max(count, 1) { last = blockLinks[Int(last)] }
+        blockLinks[Int(last)] = header.freeBlockHead
+        header.freeBlockHead = chain.head
+        header.freeBlockCount += UInt32(max(count, 1))
+    }
+}
+
+/// Unix time in milliseconds.
+public func wallClockMilliseconds() -> Int64 {
+    var time = timespec()
+    clock_gettime(CLOCK_REALTIME, &time)
+    return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
+}
