@@ -18,6 +18,10 @@ let package = Package(
         .target(name: "CMicroHTTPDShims", dependencies: ["CMicroHTTPD"]),
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CMicroHTTPDShims", "ProcessPool", "SystemV"]),
         .target(name: "JobStore", dependencies: ["SystemV"]),
+        .target(name: "Tasks", dependencies: ["JSON", "ProcessPool"]),
+        .target(name: "JobService", dependencies: ["HTTPServer", "JobStore", "JSON", "ProcessPool", "SystemV", "Tasks", "CForkPoolShims"]),
+        .target(name: "JSON"),
+        .executableTarget(name: "forkpool", dependencies: ["JobService", "JobStore", "HTTPServer", "JSON", "ProcessPool", "SystemV", "Tasks", "CForkPoolShims"]),
         // Drives forks and System V objects on behalf of the tests, which must never
         // fork the (multi-threaded) test runner itself.
         .executableTarget(name: "forkpool-harness", dependencies: ["SystemV", "ProcessPool"]),
@@ -32,6 +36,7 @@ let package = Package(
         .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "SystemV", "TestSupport"]),
         .testTarget(name: "ProcessPoolTests", dependencies: ["ProcessPool", "SystemV", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "ProcessPool"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -87,6 +87,9 @@ public final class JobTable: @unchecked Sendable {
         segment.detach()
     }
 
+    /// The System V key of the segment and the semaphore set.
+    public var key: IPCKey { segment.key }
+
     /// Bytes of the whole segment, header included.
     public var segmentBytes: Int { segment.totalSize }
 

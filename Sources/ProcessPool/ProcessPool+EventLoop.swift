@@ -5,26 +5,37 @@ import SystemV
 
 extension ProcessPool {
     /// Starts what can start, waits for events until `deadline` (or the next timer), handles them.
-    func turn(until deadline: MonotonicClock.Instant?, startingWork: Bool = true) throws {
+    ///
+    /// - Parameter watching: other descriptors to wait on; those found readable are returned.
+    @discardableResult
+    func turn(until deadline: MonotonicClock.Instant?, startingWork: Bool = true, watching: [Int32] = []) throws -> [Int32] {
         if startingWork { dispatch() }
         // Results may have appeared without waiting (synchronous mode, cancel, start failures).
-        if startingWork && !results.isEmpty { return }
+        if startingWork && !results.isEmpty && watching.isEmpty { return [] }
 
         var fds = [pollfd(fd: childSignalDescriptor, events: Int16(POLLIN), revents: 0)]
-        fds.reserveCapacity(workers.count + 1)
+        fds.reserveCapacity(workers.count + 1 + watching.count)
+        for descriptor in watching {
+            fds.append(pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0))
+        }
         for worker in workers.values where !worker.reachedEndOfStream {
             let wantsWrite = worker.outboxOffset < worker.outbox.count
             fds.append(pollfd(fd: worker.descriptor, events: Int16(POLLIN) | (wantsWrite ? Int16(POLLOUT) : 0), revents: 0))
         }
         let wakeAt = [deadline, nextTimer].compactMap { $0 }.min()
-        let timeout = wakeAt.map { MonotonicClock.pollTimeout(until: $0) } ?? -1
+        let timeout = startingWork && !results.isEmpty ? 0 : wakeAt.map { MonotonicClock.pollTimeout(until: $0) } ?? -1
         let ready: Int
         do { ready = try Syscall.poll(&fds, timeoutMilliseconds: timeout) } catch { throw PoolError.system(error) }
 
+        var readyWatched: [Int32] = []
         if ready > 0 {
-            for entry in fds where entry.revents != 0 {
+            for (position, entry) in fds.enumerated() where entry.revents != 0 {
                 if entry.fd == childSignalDescriptor {
                     drainSignalDescriptor()
+                    continue
+                }
+                if position <= watching.count {
+                    readyWatched.append(entry.fd)
                     continue
                 }
                 guard let pid = workerByDescriptor[entry.fd], let worker = workers[pid] else { continue }
@@ -36,6 +47,7 @@ extension ProcessPool {
         fireTimers()
         finishWorkers()
         if startingWork { dispatch() }
+        return readyWatched
     }
 
     /// The earliest instant any worker needs attention.
@@ -91,6 +103,7 @@ extension ProcessPool {
         worker.assignment = makeAssignment(id: id, task: task)
         runningCount += 1
         flushOutbox(of: worker)
+        hooks.taskStarted?(id, worker.pid)
     }
 
     /// Forks a worker whose first task is `task`: it is in the child's memory already, so no frame carries it.
@@ -132,6 +145,7 @@ extension ProcessPool {
         runningCount += 1
         workersStarted += 1
         hooks.workerCreated?(pid)
+        hooks.taskStarted?(id, pid)
     }
 
     /// In the child after fork: never returns.

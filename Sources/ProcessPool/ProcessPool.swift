@@ -132,8 +132,12 @@ public final class ProcessPool {
 
     /// One turn of the event loop: starts what can start, waits up to `timeout`
     /// for worker frames, exits and timers, and handles them.
-    public func poll(timeout: Duration) throws {
-        try turn(until: MonotonicClock.deadline(after: timeout))
+    ///
+    /// - Parameter watching: descriptors of the caller's to wait on as well (a wake-up
+    ///   eventfd, a signalfd); returns those that are readable.
+    @discardableResult
+    public func poll(timeout: Duration, watching: [Int32] = []) throws -> [Int32] {
+        try turn(until: MonotonicClock.deadline(after: timeout), watching: watching)
     }
 
     /// Takes the oldest buffered result without running the loop.

@@ -8,6 +8,7 @@
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/signalfd.h>
+#include <sys/eventfd.h>
 #include <signal.h>
 #include <time.h>
 
@@ -29,6 +30,12 @@ int fp_wtermsig(int status);
 
 // prctl is variadic. Asks the kernel to send `sig` to this process when its parent dies.
 int fp_set_parent_death_signal(int sig);
+
+// prctl is variadic. Makes orphaned descendants this process's children, so it reaps them (PID 1 duty).
+int fp_set_child_subreaper(void);
+
+// CPU_COUNT is a macro. The number of CPUs this process may run on (its affinity mask); 0 on error.
+int fp_affinity_cpu_count(void);
 
 // SIG_DFL and SIG_IGN are macros casting integers to function pointers.
 int fp_signal_default(int sig);

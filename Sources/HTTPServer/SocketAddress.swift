@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads `sockaddr` values: numeric text and port.
+enum SocketAddress {
+    /// `127.0.0.1`, `::1`; an IPv4-mapped IPv6 address reads as plain IPv4.
+    static func text(of address: UnsafePointer<sockaddr>) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        let capacity = socklen_t(buffer.count)
+        switch Int32(address.pointee.sa_family) {
+        case AF_INET:
+            return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
+                var raw = v4.pointee.sin_addr
+                guard inet_ntop(AF_INET, &raw, &buffer, capacity) != nil else { return "" }
+                return String(cString: buffer)
+            }
+        case AF_INET6:
+            return address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
+                var raw = v6.pointee.sin6_addr
+                let bytes = withUnsafeBytes(of: raw) { Array($0) }
+                if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {
+                    return bytes[12...].map { String($0) }.joined(separator: ".")
+                }
+                guard inet_ntop(AF_INET6, &raw, &buffer, capacity) != nil else { return "" }
+                return String(cString: buffer)
+            }
+        default:
+            return ""
+        }
+    }
+
+    static func port(of address: UnsafePointer<sockaddr>) -> Int? {
+        switch Int32(address.pointee.sa_family) {
+        case AF_INET:
+            return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
+        case AF_INET6:
+            return address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
+        default:
+            return nil
+        }
+    }
+}
