@@ -92,14 +92,22 @@ public final class HTTPServer {
     ///   - watching: extra descriptors polled for reading; they stay the caller's.
     ///   - onReadable: called on the loop thread when one of `watching` is readable (or hung up);
     ///     it must drain the descriptor, or the loop turns again at once.
+    ///   - wakeBy: asked before every wait: a `MonotonicClock` instant by which the loop wakes
+    ///     even if nothing happens (a drain deadline, say), or nil.
     ///   - shouldStop: asked after every wake-up.
-    public func run(watching: [Int32] = [], onReadable: (Int32) -> Void = { _ in }, shouldStop: () -> Bool) {
-        guard let daemon else { return }
+    public func run(
+        watching: [Int32] = [],
+        onReadable: (Int32) -> Void = { _ in },
+        wakeBy: () -> UInt64? = { nil },
+        shouldStop: () -> Bool
+    ) {
         var descriptors = [pollfd(fd: epollDescriptor, events: Int16(POLLIN), revents: 0)]
         descriptors += watching.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-        while !shouldStop() {
+        // The daemon is looked up each turn: `onReadable` or `shouldStop` may have closed the server.
+        while !shouldStop(), let daemon {
             var timeout = pollTimeout(daemon)
-            if let deadline = context.expireDeadlines(now: MonotonicClock.now) {
+            for deadline in [context.expireDeadlines(now: MonotonicClock.now), wakeBy()] {
+                guard let deadline else { continue }
                 let untilDeadline = MonotonicClock.pollTimeout(until: deadline)
                 timeout = timeout < 0 ? untilDeadline : min(timeout, untilDeadline)
             }
@@ -122,6 +130,7 @@ public final class HTTPServer {
                 if entry.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 { onReadable(entry.fd) }
                 index += 1
             }
+            guard let daemon = self.daemon else { return }
             _ = context.expireDeadlines(now: MonotonicClock.now)
             context.needsRun = false
             if MHD_run(daemon) != .YES { context.logger("HTTPServer: MHD_run failed") }
@@ -170,7 +179,8 @@ public final class HTTPServer {
 
     /// Stops the daemon (`MHD_stop_daemon`): requests still suspended are first resumed with
     /// `timedOut` true and given one `MHD_run` to be answered; open connections are closed.
-    /// Call on the loop thread, not from inside `run`. Idempotent.
+    /// Call on the loop thread, after `run` or from its `onReadable`/`shouldStop` (which end
+    /// the loop), never from a handler. Idempotent.
     public func close() {
         guard let daemon else { return }
         // libmicrohttpd forbids stopping with suspended connections.

@@ -13,7 +13,7 @@ enum SocketAddress {
             return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
                 var raw = v4.pointee.sin_addr
                 guard inet_ntop(AF_INET, &raw, &buffer, capacity) != nil else { return "" }
-                return String(cString: buffer)
+                return text(of: buffer)
             }
         case AF_INET6:
             return address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
@@ -23,11 +23,16 @@ enum SocketAddress {
                     return bytes[12...].map { String($0) }.joined(separator: ".")
                 }
                 guard inet_ntop(AF_INET6, &raw, &buffer, capacity) != nil else { return "" }
-                return String(cString: buffer)
+                return text(of: buffer)
             }
         default:
             return ""
         }
+    }
+
+    /// The NUL-terminated text in `buffer`.
+    private static func text(of buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func port(of address: UnsafePointer<sockaddr>) -> Int? {

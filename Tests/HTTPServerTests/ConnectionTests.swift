@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import ProcessPool
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -28,6 +29,17 @@ extension HTTPServerTests {
                 #expect(!client.isReadable(within: 5) || byte == request.last)
             }
             #expect(try client.readResponse().text == "POST /slow 4")
+        }
+
+        @Test func wakeByEndsAnIdleLoopOnTime() throws {
+            let server = try HTTPServer(configuration: HTTPServerConfiguration(), handler: RecordingHandler())
+            defer { server.close() }
+            let wakeAt = MonotonicClock.deadline(after: .milliseconds(100))
+            let started = MonotonicClock.now
+            server.run(wakeBy: { wakeAt }, shouldStop: { MonotonicClock.now >= wakeAt })
+            let elapsed = MonotonicClock.now - started
+            #expect(elapsed >= 99_000_000)
+            #expect(elapsed < 2_000_000_000)
         }
 
         @Test func manyConcurrentKeepAliveConnectionsAreAllAnswered() throws {

@@ -71,6 +71,22 @@ extension HTTPServerTests {
             #expect(server.handler.eventLog.filter { $0.hasPrefix("resumed") } == ["resumed 3 timedOut=true"])
         }
 
+        @Test func deadlinesFireInDeadlineOrder() throws {
+            let server = try RunningServer()
+            defer { server.stop() }
+            let plan: [(token: UInt64, milliseconds: Int)] = [(1, 450), (2, 50), (3, 250), (4, 150), (5, 350)]
+            let clients = try plan.map { entry in
+                let client = try RawHTTPClient(port: server.port)
+                try client.request("GET", "/suspend?token=\(entry.token)&deadline_ms=\(entry.milliseconds)")
+                return client
+            }
+            for (client, entry) in zip(clients, plan) {
+                #expect(try client.readResponse(timeout: 5).text == "resumed \(entry.token) timedOut=true")
+            }
+            let order = server.handler.eventLog.filter { $0.hasPrefix("resumed") }
+            #expect(order == [2, 4, 3, 5, 1].map { "resumed \($0) timedOut=true" })
+        }
+
         @Test func resumeAfterTheDeadlineChangesNothing() throws {
             let server = try RunningServer()
             defer { server.stop() }
