@@ -34,6 +34,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SystemVTests", dependencies: ["SystemV", "TestSupport"]),
         .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "SystemV", "TestSupport"]),
+        .testTarget(name: "JobServiceTests", dependencies: ["JobService", "JobStore", "HTTPServer", "JSON", "SystemV", "Tasks", "TestSupport"]),
         .testTarget(name: "ProcessPoolTests", dependencies: ["ProcessPool", "SystemV", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "ProcessPool"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),

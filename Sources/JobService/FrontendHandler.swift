@@ -88,7 +88,7 @@ public final class FrontendHandler: HTTPHandler {
             return .respond(json(200, #"{"status":"ok"}"#))
         case "/readyz":
             try allow(method, ["GET"], request)
-            if try table.status().draining {
+            if try table.isDraining() {
                 return .respond(APIError(status: 503, code: "not_ready", message: "the server is draining").response)
             }
             return .respond(json(200, #"{"status":"ready"}"#))

@@ -64,6 +64,9 @@ public enum FrontendProcess {
                 server.stopAccepting()
                 handler.resumeAllWaiters()
             }
+        }, wakeBy: {
+            // Nothing else may wake the loop when the stop deadline passes.
+            stopping ? stopDeadline : nil
         }, shouldStop: {
             let now = MonotonicClock.now
             if now - lastRecorded > 1_000_000_000 {

@@ -71,16 +71,21 @@ extension JobTable {
         return index
     }
 
-    /// Registers front-end `index` as process `pid`.
+    /// Registers front-end `index` as process `pid`; its request count carries on
+    /// across restarts, so the counter never goes backwards.
     public func registerFrontend(index: Int, pid: Int32, now: Int64 = wallClockMilliseconds()) throws {
         guard index >= 0 && index < TableHeader.maximumFrontends else { return }
         try locked {
             let record = header.frontend(index)
             record.pid = pid
-            record.requests = 0
             record.waiting = 0
             record.startedAt = now
         }
+    }
+
+    /// Whether the server is draining (readiness checks this on every probe).
+    public func isDraining() throws -> Bool {
+        try locked { header.draining != 0 }
     }
 
     /// Counts a request served by front-end `index` and records how many connections it holds suspended.
