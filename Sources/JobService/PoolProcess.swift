@@ -104,6 +104,7 @@ public final class PoolProcess {
                     nextHousekeeping = MonotonicClock.deadline(after: .seconds(1))
                     try table.evictExpired()
                     try publishStatus()
+                    table.flushStateFile()
                     shouldTake = true
                 }
             }
@@ -179,17 +180,23 @@ public final class PoolProcess {
                              idle: max(0, pool.workerPIDs.count - busy))
     }
 
-    /// SIGTERM: queued jobs end with `shutdown`, running ones get the grace period.
+    /// SIGTERM: running jobs get the grace period. Queued jobs, and running ones
+    /// stopped at its end, fail with `shutdown`; with a state file they stay
+    /// queued for the next start instead (a stopped one only while attempts remain).
     private func drain() throws {
+        let keepJobs = settings.stateFilePath != nil
         log("pool: draining, \(running.count) jobs running, grace \(settings.shutdownGraceSeconds) s")
-        try table.failQueued(code: .shutdown, message: "the server shut down before the job started")
+        if !keepJobs {
+            try table.failQueued(code: .shutdown, message: "the server shut down before the job started")
+        }
         for result in try pool.shutdown(grace: .seconds(settings.shutdownGraceSeconds)) {
             guard let id = running.removeValue(forKey: result.taskID) else { continue }
             switch result.outcome {
             case let .succeeded(bytes):
                 _ = try table.finish(id, outcome: .succeeded(bytes), retryable: false)
             case let .failed(failure):
-                _ = try table.finish(id, outcome: .failed(JobErrorCode(name: failure.code.rawValue), failure.message), retryable: false)
+                _ = try table.finish(id, outcome: .failed(JobErrorCode(name: failure.code.rawValue), failure.message),
+                                     retryable: keepJobs && failure.code == .shutdown)
             }
         }
         try publishStatus()

@@ -12,6 +12,8 @@ public struct ServiceSettings: Sendable {
     /// Bearer token required on every route but /healthz, /readyz and /metrics; nil: none.
     public var token: String?
     public var configPath: String?
+    /// Keep the job table in this file instead of a System V segment, so it survives a restart.
+    public var stateFilePath: String?
     /// nil: derived from the port (`defaultKey(port:)`).
     public var ipcKey: IPCKey?
     public var maximumBodyBytes = 1 << 20

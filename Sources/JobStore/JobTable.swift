@@ -16,18 +16,18 @@ public final class JobTable: @unchecked Sendable {
 
     public let layout: TableLayout
     let memory: UnsafeMutableRawPointer
-    let segment: SharedMemorySegment
+    let region: SharedRegion
     let semaphores: SemaphoreSet
     let header: TableHeader
     let blockLinks: UnsafeMutablePointer<Int32>
     let blocks: UnsafeMutableRawPointer
     let buckets: UnsafeMutablePointer<Int32>
 
-    private init(segment: SharedMemorySegment, semaphores: SemaphoreSet, layout: TableLayout) {
-        self.segment = segment
+    private init(region: SharedRegion, semaphores: SemaphoreSet, layout: TableLayout) {
+        self.region = region
         self.semaphores = semaphores
         self.layout = layout
-        self.memory = segment.payload
+        self.memory = region.payload
         self.header = TableHeader(memory)
         self.blockLinks = (memory + layout.blockLinksOffset).bindMemory(to: Int32.self, capacity: layout.blockCount)
         self.blocks = memory + layout.blocksOffset
@@ -40,12 +40,7 @@ public final class JobTable: @unchecked Sendable {
     /// together with the semaphore set under the same key.
     public static func create(key: IPCKey, layout: TableLayout, retentionMs: Int64) throws -> JobTable {
         try layout.validate()
-        let segment: SharedMemorySegment
-        do {
-            segment = try SharedMemorySegment.create(key: key, payloadSize: layout.totalSize, layout: segmentLayout)
-        } catch {
-            throw error
-        }
+        let segment = try SharedMemorySegment.create(key: key, payloadSize: layout.totalSize, layout: segmentLayout)
         // A semaphore set left by a dead server with the same key goes with its segment.
         _ = try? SemaphoreSet.remove(key: key)
         let semaphores: SemaphoreSet
@@ -55,43 +50,99 @@ public final class JobTable: @unchecked Sendable {
             try? segment.remove()
             throw error
         }
-        let table = JobTable(segment: segment, semaphores: semaphores, layout: layout)
+        let table = JobTable(region: segment, semaphores: semaphores, layout: layout)
         table.header.writeLayout(layout)
         table.header.retentionMs = retentionMs
         table.formatEmpty()
         return table
     }
 
+    /// Opens the table kept in a state file, or lays out a new one there; the
+    /// semaphore set under `key` guards it as usual.
+    ///
+    /// A table found in the file keeps its own capacities. Its processes are all
+    /// gone, so anything they left half-done is repaired before it is used.
+    /// - Returns: the table and whether the file already held one.
+    public static func openStateFile(path: String, key: IPCKey, layout: TableLayout, retentionMs: Int64) throws -> (JobTable, reopened: Bool) {
+        try layout.validate()
+        let (file, existed) = try StateFile.open(path: path, payloadSize: layout.totalSize, version: segmentLayout.version, lock: true)
+        _ = try? SemaphoreSet.remove(key: key)
+        let semaphores = try SemaphoreSet.create(key: key)
+        if !existed {
+            let table = JobTable(region: file, semaphores: semaphores, layout: layout)
+            table.header.writeLayout(layout)
+            table.header.retentionMs = retentionMs
+            table.formatEmpty()
+            return (table, false)
+        }
+        do {
+            let table = JobTable(region: file, semaphores: semaphores, layout: try storedLayout(in: file))
+            try table.locked {
+                // Every process of the last run is gone: whatever they left marked is rebuilt.
+                table.recover()
+                table.header.retentionMs = retentionMs
+                table.header.draining = 0
+                for index in 0..<TableHeader.maximumFrontends {
+                    table.header.frontend(index).pid = 0
+                    table.header.frontend(index).waiting = 0
+                }
+            }
+            return (table, true)
+        } catch {
+            try? semaphores.remove()
+            throw error
+        }
+    }
+
+    /// Attaches to the table a running server keeps in the state file `path`.
+    public static func attach(stateFile path: String, key: IPCKey) throws -> JobTable {
+        let (file, existed) = try StateFile.open(path: path, payloadSize: 0, version: segmentLayout.version, lock: false)
+        guard existed else { throw JobStoreError.corruptHeader("\(path) holds no job table") }
+        let semaphores = try SemaphoreSet.attach(key: key)
+        return JobTable(region: file, semaphores: semaphores, layout: try storedLayout(in: file))
+    }
+
+    /// The capacities a table already in `region` was laid out with.
+    private static func storedLayout(in region: SharedRegion) throws -> TableLayout {
+        let header = TableHeader(region.payload)
+        let layout = TableLayout(jobCapacity: header.jobCapacity, queueCapacity: header.queueCapacity,
+                                 dataBytes: header.blockCount * header.blockSize, blockSize: header.blockSize)
+        guard layout.bucketCount == header.bucketCount, layout.totalSize <= region.payloadSize else {
+            throw JobStoreError.corruptHeader("capacities do not fit a table of \(region.payloadSize) bytes")
+        }
+        try layout.validate()
+        return layout
+    }
+
     /// Attaches to the table a running server created under `key`.
     public static func attach(key: IPCKey) throws -> JobTable {
         let segment = try SharedMemorySegment.attach(key: key, layout: segmentLayout)
         let semaphores = try SemaphoreSet.attach(key: key)
-        let header = TableHeader(segment.payload)
-        let layout = TableLayout(jobCapacity: header.jobCapacity, queueCapacity: header.queueCapacity,
-                                 dataBytes: header.blockCount * header.blockSize, blockSize: header.blockSize)
-        guard layout.bucketCount == header.bucketCount, layout.totalSize <= segment.payloadSize else {
-            throw JobStoreError.corruptHeader("capacities do not fit a segment of \(segment.payloadSize) bytes")
-        }
-        try layout.validate()
-        return JobTable(segment: segment, semaphores: semaphores, layout: layout)
+        return JobTable(region: segment, semaphores: semaphores, layout: try storedLayout(in: segment))
     }
 
-    /// Removes the segment and the semaphore set; the memory stays valid until every process detaches.
+    /// Removes the segment (a state file is flushed and kept) and the semaphore set;
+    /// the memory stays valid until every process detaches.
     public func destroy() {
-        try? segment.remove()
+        try? region.remove()
         try? semaphores.remove()
     }
 
     /// Detaches this process from the segment.
     public func detach() {
-        segment.detach()
+        region.detach()
     }
 
-    /// The System V key of the segment and the semaphore set.
-    public var key: IPCKey { segment.key }
+    /// The System V key of the semaphore set (and of the segment, without a state file).
+    public var key: IPCKey { semaphores.key }
 
     /// Bytes of the whole segment, header included.
-    public var segmentBytes: Int { segment.totalSize }
+    public var segmentBytes: Int { region.totalSize }
+
+    /// Starts writing a state file's dirty pages back (no-op for a segment).
+    public func flushStateFile() {
+        (region as? StateFile)?.flush(wait: false)
+    }
 
     // MARK: Locking
 

@@ -18,6 +18,7 @@ enum ServeFlags {
         FlagSpec(name: "token", valueName: "SECRET", help: "require Authorization: Bearer SECRET (not on /healthz, /readyz, /metrics)", defaultText: nil),
         FlagSpec(name: "token-file", valueName: "PATH", help: "read the token from a file (first line)", defaultText: nil),
         FlagSpec(name: "config", valueName: "FILE", help: "task configuration file", defaultText: nil),
+        FlagSpec(name: "state-file", valueName: "PATH", help: "keep the job table in this file so a restart loses no job", defaultText: "none: a System V segment"),
         FlagSpec(name: "ipc-key", valueName: "KEY", help: "System V key: decimal, 0x hex, or an existing path for ftok", defaultText: "0x4650 + port in hex"),
         FlagSpec(name: "max-body-bytes", valueName: "N", help: "largest request body", defaultText: "1048576"),
         FlagSpec(name: "max-result-bytes", valueName: "N", help: "largest task result, at least the body limit", defaultText: "the body limit"),
@@ -48,6 +49,10 @@ enum ServeFlags {
         }
         if let path = flags.string("config") {
             throw UsageError("--config \(path): configuration files (command tasks) are not supported by this version yet")
+        }
+        if let path = flags.string("state-file") {
+            guard !path.isEmpty else { throw UsageError("--state-file must not be empty") }
+            settings.stateFilePath = path
         }
         if let text = flags.string("ipc-key") {
             do { settings.ipcKey = try IPCKey(parsing: text) } catch { throw UsageError("--ipc-key \(text): \(error)") }

@@ -88,7 +88,18 @@ final class Supervisor {
         boundPort = try ListeningSocket.port(of: listenDescriptor)
         let key = settings.ipcKey ?? ServiceSettings.defaultKey(port: boundPort)
         let layout = TableLayout(jobCapacity: settings.jobCapacity, queueCapacity: settings.queueCapacity, dataBytes: settings.dataBytes)
-        table = try JobTable.create(key: key, layout: layout, retentionMs: Int64(settings.retentionSeconds) * 1000)
+        let retention = Int64(settings.retentionSeconds) * 1000
+        if let path = settings.stateFilePath {
+            let (opened, reopened) = try JobTable.openStateFile(path: path, key: key, layout: layout, retentionMs: retention)
+            table = opened
+            if reopened {
+                let status = try opened.status()
+                log("reopened \(path): \(status.queued) queued, \(status.running) were running, "
+                    + "\(status.succeeded + status.failed + status.canceled) finished jobs")
+            }
+        } else {
+            table = try JobTable.create(key: key, layout: layout, retentionMs: retention)
+        }
         try table.recordSupervisor(pid: getpid(), frontends: settings.frontends)
         poolWake = try EventNotifier.make()
         frontendWakes = try (0..<settings.frontends).map { _ in try EventNotifier.make() }

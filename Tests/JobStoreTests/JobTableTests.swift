@@ -305,7 +305,7 @@ struct JobTableTests {
     @Test func aSecondProcessViewAttachesAndSeesTheSameJobs() throws {
         try withTable { table in
             let job = try #require(created(try table.submit(newJob())))
-            let other = try JobTable.attach(key: table.segment.key)
+            let other = try JobTable.attach(key: table.key)
             defer { other.detach() }
             #expect(try other.job(job.id)?.sequence == job.sequence)
             _ = try other.takeQueued(limit: 1)
