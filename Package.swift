@@ -24,7 +24,7 @@ let package = Package(
         .executableTarget(name: "forkpool", dependencies: ["JobService", "JobStore", "HTTPServer", "JSON", "ProcessPool", "SystemV", "Tasks", "CForkPoolShims"]),
         // Drives forks and System V objects on behalf of the tests, which must never
         // fork the (multi-threaded) test runner itself.
-        .executableTarget(name: "forkpool-harness", dependencies: ["SystemV", "ProcessPool"]),
+        .executableTarget(name: "forkpool-harness", dependencies: ["SystemV", "ProcessPool", "JobStore"]),
         .executableTarget(
             name: "forkpool-bench",
             dependencies: ["SystemV", "ProcessPool"],

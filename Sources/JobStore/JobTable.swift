@@ -159,6 +159,13 @@ public final class JobTable: @unchecked Sendable {
         return try body()
     }
 
+    /// Runs `body` inside the table's lock, marked as a change under way, as every
+    /// operation does. For tools and tests that must act at that very moment: the
+    /// harness is killed here to show a dead holder blocks no one and corrupts nothing.
+    public func whileLocked(_ body: () throws -> Void) throws {
+        try locked(body)
+    }
+
     // MARK: Slots
 
     func slot(_ index: Int32) -> JobSlot {

@@ -10,7 +10,9 @@ import Glibc
 /// A harness command: takes its arguments (after the command name), returns the exit code.
 typealias HarnessCommand = @Sendable ([String]) throws -> Int32
 
-let commands: [String: HarnessCommand] = SemaphoreCommands.all.merging(PoolCommands.all) { first, _ in first }
+let commands: [String: HarnessCommand] = SemaphoreCommands.all
+    .merging(PoolCommands.all) { first, _ in first }
+    .merging(TableCommands.all) { first, _ in first }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let name = arguments.first, let command = commands[name] else {

@@ -1,4 +1,7 @@
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 import SystemV
 import TestSupport
 @testable import JobStore
@@ -310,6 +313,26 @@ struct JobTableTests {
             #expect(try other.job(job.id)?.sequence == job.sequence)
             _ = try other.takeQueued(limit: 1)
             #expect(try table.job(job.id)?.state == .running)
+        }
+    }
+}
+
+@Suite("A lock holder killed with SIGKILL")
+struct KilledLockHolderTests {
+    @Test func releasesTheLockAndTheNextHolderRepairsTheTable() throws {
+        try withTable { table in
+            let job = try #require(created(try table.submit(newJob())))
+            let holder = try Harness.start(["table-hold-lock", "--key", "\(table.key.rawValue)"])
+            try holder.waitForLine("locked")
+            let semaphores = try SemaphoreSet.attach(key: table.key)
+            #expect(try semaphores.lock(timeout: .milliseconds(200)) == false, "the holder must really hold the lock")
+            holder.signal(SIGKILL)
+            _ = try holder.wait(timeout: 10)
+            // SEM_UNDO released the lock; the holder's mark makes this call rebuild the table first.
+            #expect(try table.job(job.id)?.state == .queued)
+            #expect(try table.status().recoveries == 1)
+            #expect(try table.check() == [])
+            #expect(created(try table.submit(newJob(input: "2"))) != nil)
         }
     }
 }
