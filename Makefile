@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN_DEBUG = .build/debug
 BIN_RELEASE = .build/release
 
-.PHONY: run test build deps bench clean test-swift test-integration test-api
+.PHONY: run test build deps bench chaos fuzz clean
 
 # Installs what is missing: libmicrohttpd-dev and friends through apt-get, Python test tools through pip.
 deps:
@@ -26,7 +26,18 @@ test: deps
 	$(SWIFT) test --skip-build
 	FORKPOOL_BIN=$(BIN_DEBUG)/forkpool $(PYTHON) -m pytest -q Tests/integration
 	bash Tests/api/run_schemathesis.sh $(BIN_DEBUG)/forkpool
+	$(PYTHON) Tests/chaos/chaos.py --bin $(BIN_DEBUG)/forkpool --seconds 20
+	$(PYTHON) Tests/fuzz/fuzz_http.py --bin $(BIN_DEBUG)/forkpool
 	@bash .ci/check-leftovers
+
+# The long chaos run: five minutes of SIGKILLs against a release build.
+chaos: deps
+	$(SWIFT) build -c release --product forkpool
+	$(PYTHON) Tests/chaos/chaos.py --bin $(BIN_RELEASE)/forkpool --seconds $${CHAOS_SECONDS:-300}
+
+fuzz: deps
+	$(SWIFT) build --product forkpool
+	$(PYTHON) Tests/fuzz/fuzz_http.py --bin $(BIN_DEBUG)/forkpool
 
 bench: deps
 	$(SWIFT) build -c release --product forkpool-bench
