@@ -245,11 +245,13 @@ public final class JobTable: @unchecked Sendable {
 
     func readChain(_ chain: BlockChain) -> [UInt8] {
         guard chain.head >= 0, chain.length > 0 else { return [] }
-        return [UInt8](unsafeUninitializedCapacity: chain.length) { buffer, initialized in
+        // A length read from shared memory is never trusted beyond the data area's size.
+        let total = min(chain.length, layout.blockCount * layout.blockSize)
+        return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
             var block = chain.head
             var offset = 0
-            while offset < chain.length && block >= 0 && Int(block) < layout.blockCount {
-                let length = min(layout.blockSize, chain.length - offset)
+            while offset < total && block >= 0 && Int(block) < layout.blockCount {
+                let length = min(layout.blockSize, total - offset)
                 UnsafeMutableRawPointer(buffer.baseAddress! + offset)
                     .copyMemory(from: blocks + Int(block) * layout.blockSize, byteCount: length)
                 offset += length
