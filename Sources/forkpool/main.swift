@@ -15,6 +15,8 @@ let usage = """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 let environment = ProcessEnvironment.current
+// The token must not reach any child's environment.
+ProcessEnvironment.scrub("FORKPOOL_TOKEN")
 do {
     switch arguments.first {
     case "serve":

@@ -176,3 +176,13 @@ def test_the_token_can_come_from_a_file_and_never_from_a_worker(server_factory, 
     worker = client.wait_running(job["id"])["worker_pid"]
     environment = Path(f"/proc/{worker}/environ").read_bytes()
     assert b"file-secret" not in environment
+
+
+def test_a_token_from_the_environment_is_wiped_from_every_process(server_factory):
+    server = server_factory(env={"FORKPOOL_TOKEN": "env-secret"})
+    client = server.client(token="env-secret")
+    assert server.client(token=None).get("/v1/jobs").status_code == 401
+    job = client.submit_ok({"task": "sleep", "input": {"ms": 2000}})
+    worker = client.wait_running(job["id"])["worker_pid"]
+    for pid in [server.pid, worker] + server.child_pids():
+        assert b"env-secret" not in Path(f"/proc/{pid}/environ").read_bytes(), f"pid {pid} shows the token"
