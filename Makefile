@@ -22,13 +22,14 @@ run: deps
 # real binary, schemathesis against openapi.yaml, then a check that no System V
 # object or zombie was left behind.
 test: deps
+	@mkdir -p .build && bash .ci/check-leftovers snapshot .build/ipc-before-tests
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	FORKPOOL_BIN=$(BIN_DEBUG)/forkpool $(PYTHON) -m pytest -q Tests/integration
 	bash Tests/api/run_schemathesis.sh $(BIN_DEBUG)/forkpool
 	$(PYTHON) Tests/chaos/chaos.py --bin $(BIN_DEBUG)/forkpool --seconds 20
 	$(PYTHON) Tests/fuzz/fuzz_http.py --bin $(BIN_DEBUG)/forkpool
-	@bash .ci/check-leftovers
+	@bash .ci/check-leftovers compare .build/ipc-before-tests
 
 # The long chaos run: five minutes of SIGKILLs against a release build.
 chaos: deps

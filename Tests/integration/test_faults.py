@@ -186,3 +186,22 @@ def test_a_token_from_the_environment_is_wiped_from_every_process(server_factory
     worker = client.wait_running(job["id"])["worker_pid"]
     for pid in [server.pid, worker] + server.child_pids():
         assert b"env-secret" not in Path(f"/proc/{pid}/environ").read_bytes(), f"pid {pid} shows the token"
+
+
+def test_after_the_supervisor_is_killed_the_next_start_reclaims_its_objects(server_factory):
+    first = server_factory("--workers", "1")
+    client = first.client()
+    client.submit_ok({"task": "echo", "input": 1}, wait=5)
+    children = first.child_pids()
+    assert children
+    # SIGKILL of the supervisor alone: nobody removes the segment or the semaphore set.
+    first.stopped = True
+    os.kill(first.pid, signal.SIGKILL)
+    first.proc.wait(timeout=10)
+    # Its children follow it (parent-death signal), and the System V objects stay behind.
+    fp.wait_until(lambda: not any(fp.process_alive(pid) for pid in children), 15, what="the children to exit")
+    assert fp.sysv_objects_with_key(first.key), "a SIGKILLed supervisor cannot have removed its objects"
+    second = server_factory("--workers", "1", ipc_key=first.key)
+    assert second.client().submit_ok({"task": "echo", "input": 2}, wait=5)["state"] == "succeeded"
+    assert second.stop() == []
+    assert fp.sysv_objects_with_key(first.key) == []
