@@ -34,6 +34,8 @@ struct MHD_Daemon *fp_mhd_start_daemon(const struct fp_mhd_settings *settings) {
                             settings->access_handler, settings->access_context,
                             MHD_OPTION_EXTERNAL_LOGGER, fp_mhd_format_log, settings->logger,
                             MHD_OPTION_NOTIFY_COMPLETED, settings->completed, settings->completed_context,
+                            MHD_OPTION_NOTIFY_CONNECTION, settings->connection_notified,
+                            settings->connection_notified_context,
                             MHD_OPTION_ARRAY, options,
                             MHD_OPTION_END);
 }
@@ -58,4 +60,10 @@ int fp_mhd_connection_fd(struct MHD_Connection *connection) {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
     return info == NULL ? -1 : info->connect_fd;
+}
+
+void *fp_mhd_connection_socket_context(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info == NULL ? NULL : info->socket_context;
 }

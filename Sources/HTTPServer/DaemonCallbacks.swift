@@ -15,9 +15,22 @@ enum DaemonCallbacks {
     }
 
     /// `MHD_RequestCompletedCallback` (`MHD_OPTION_NOTIFY_COMPLETED`).
-    static let completed: MHD_RequestCompletedCallback = { cls, _, requestContext, _ in
-        guard let cls, let requestContext else { return }
-        context(cls).completed(requestContext: requestContext)
+    static let completed: MHD_RequestCompletedCallback = { cls, connection, requestContext, _ in
+        guard let cls, let connection, let requestContext else { return }
+        context(cls).completed(connection: connection, requestContext: requestContext)
+    }
+
+    /// `MHD_NotifyConnectionCallback` (`MHD_OPTION_NOTIFY_CONNECTION`).
+    static let connectionNotified: MHD_NotifyConnectionCallback = { cls, connection, socketContext, code in
+        guard let cls, let connection, let socketContext else { return }
+        switch code {
+        case .CONNECTION_NOTIFY_STARTED:
+            context(cls).connectionStarted(connection, socketContext: socketContext)
+        case .CONNECTION_NOTIFY_CLOSED:
+            context(cls).connectionClosed(socketContext: socketContext)
+        @unknown default:
+            break
+        }
     }
 
     /// `fp_mhd_log_sink`, behind the shim's `MHD_OPTION_EXTERNAL_LOGGER`.

@@ -1,5 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CMicroHTTPD
 import CMicroHTTPDShims
+import ProcessPool
 
 /// The state behind one libmicrohttpd daemon, reached from its C callbacks through `cls`.
 /// Lives on the loop thread: every method runs there.
@@ -14,6 +18,8 @@ final class DaemonContext {
     /// Serials of the suspended requests waiting on each token.
     private var waiters: [UInt64: Set<UInt64>] = [:]
     private var deadlines = DeadlineHeap()
+    private var headDeadlines: RequestHeadDeadlines
+    private let requestHeadTimeoutSeconds: Int
     private var nextSerial: UInt64 = 0
     /// Request states alive (created at the first access call, released at completion).
     private(set) var liveRequests = 0
@@ -27,6 +33,8 @@ final class DaemonContext {
         self.maximumBodyBytes = max(0, configuration.maximumBodyBytes)
         self.defaultHeaders = configuration.defaultHeaders
         self.logger = logger
+        requestHeadTimeoutSeconds = max(0, configuration.requestHeadTimeoutSeconds)
+        headDeadlines = RequestHeadDeadlines(allowance: UInt64(requestHeadTimeoutSeconds) * 1_000_000_000)
     }
 
     // MARK: Access handler
@@ -41,6 +49,7 @@ final class DaemonContext {
     ) -> MHD_Result {
         guard let pointer = requestContext.pointee else {
             // First call: headers are in, the body (if any) is not.
+            headDeadlines.headArrived(connectionSerial(connection))
             let state = makeState(connection: connection, url: url, method: method)
             requestContext.pointee = Unmanaged.passRetained(state).toOpaque()
             if let declared = state.declaredContentLength {
@@ -163,8 +172,10 @@ final class DaemonContext {
 
     // MARK: Completion and logging
 
-    func completed(requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>) {
+    func completed(connection: OpaquePointer, requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>) {
         closingOnPurpose = false
+        // Keep-alive: the next request head is due from now. A closing connection is armed for nothing.
+        headDeadlines.requestCompleted(connectionSerial(connection), now: MonotonicClock.now)
         guard let pointer = requestContext.pointee else { return }
         requestContext.pointee = nil
         let state = Unmanaged<RequestState>.fromOpaque(pointer).takeRetainedValue()
@@ -176,9 +187,53 @@ final class DaemonContext {
 
     func log(fromDaemon message: String) {
         if closingOnPurpose && message.contains("internal error") { return }
+        // Said of each connection shut for its overdue head, which was logged already.
+        if headDeadlines.expiredOpen > 0 && message.contains("when reading request") { return }
         var line = Substring(message)
         while line.last == "\n" || line.last == "\r" { line.removeLast() }
         logger("libmicrohttpd: \(line)")
+    }
+
+    // MARK: Connections
+
+    /// A connection was accepted: its request-head deadline starts now. Its serial goes into
+    /// libmicrohttpd's `socket_context` (as the pointer's bits), read back by `connectionSerial`.
+    func connectionStarted(_ connection: OpaquePointer, socketContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>) {
+        let serial = headDeadlines.opened(connection, now: MonotonicClock.now)
+        socketContext.pointee = UnsafeMutableRawPointer(bitPattern: UInt(serial))
+    }
+
+    /// libmicrohttpd is about to free the connection (and close its socket).
+    func connectionClosed(socketContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>) {
+        guard let pointer = socketContext.pointee else { return }
+        socketContext.pointee = nil
+        headDeadlines.closed(UInt64(UInt(bitPattern: pointer)))
+    }
+
+    private func connectionSerial(_ connection: OpaquePointer) -> UInt64 {
+        UInt64(UInt(bitPattern: fp_mhd_connection_socket_context(connection)))
+    }
+
+    /// Shuts down (both ways) the socket of each connection whose request head is overdue.
+    /// libmicrohttpd then sees the end of the stream on its next `MHD_run` and closes and frees
+    /// the connection itself: closing the descriptor behind its back could close a reused one.
+    private func expireHeadDeadlines(now: UInt64) -> UInt64? {
+        let (expired, next) = headDeadlines.expire(now: now)
+        for connection in expired {
+            let address = fp_mhd_connection_client_address(connection).map { SocketAddress.text(of: $0) } ?? "?"
+            logger("HTTPServer: closing the connection from \(address): no complete request head within \(requestHeadTimeoutSeconds) s")
+            let fd = fp_mhd_connection_fd(connection)
+            guard fd >= 0 else { continue }
+            do {
+                try Syscalls.shutdown(fd)
+            } catch where error.errno == ENOTCONN {
+                // The peer is already gone; libmicrohttpd notices that by itself.
+            } catch {
+                logger("HTTPServer: \(error)")
+            }
+            needsRun = true
+        }
+        return next
     }
 
     // MARK: Suspended requests
@@ -216,8 +271,15 @@ final class DaemonContext {
         }
     }
 
-    /// Resumes the requests whose deadline is at or before `now`; returns the next deadline.
+    /// Resumes the requests whose deadline is at or before `now` and shuts the connections whose
+    /// request head is overdue; returns the next deadline of either kind.
     func expireDeadlines(now: UInt64) -> UInt64? {
+        let nextHeadDeadline = expireHeadDeadlines(now: now)
+        guard let nextSuspended = expireSuspendedDeadlines(now: now) else { return nextHeadDeadline }
+        return min(nextSuspended, nextHeadDeadline ?? nextSuspended)
+    }
+
+    private func expireSuspendedDeadlines(now: UInt64) -> UInt64? {
         while let first = deadlines.first {
             guard let state = suspended[first.serial] else {
                 deadlines.removeFirst()  // resumed early

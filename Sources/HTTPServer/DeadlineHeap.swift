@@ -1,7 +1,8 @@
-/// A binary min-heap of (deadline, request serial): the loop's earliest suspended deadline in O(1).
+/// A binary min-heap of (deadline, serial): the loop's earliest deadline in O(1). Serials name
+/// suspended requests (`DaemonContext`) or connections (`RequestHeadDeadlines`).
 ///
-/// Entries are not removed when a request is resumed early; the owner skips entries whose
-/// request is gone and rebuilds the heap when such entries pile up.
+/// Entries are not removed when a request is resumed early or a deadline is cleared; the owner
+/// skips entries that no longer apply and rebuilds the heap when such entries pile up.
 struct DeadlineHeap {
     struct Entry {
         let deadline: UInt64

@@ -49,6 +49,8 @@ public final class HTTPServer {
             access_context: contextPointer,
             completed: DaemonCallbacks.completed,
             completed_context: contextPointer,
+            connection_notified: DaemonCallbacks.connectionNotified,
+            connection_notified_context: contextPointer,
             logger: logTarget)
         let boundPort: Int
         let started: OpaquePointer
@@ -87,7 +89,8 @@ public final class HTTPServer {
     /// Runs the loop on the calling thread until `shouldStop()` returns true (checked after every wake-up).
     ///
     /// Each turn polls libmicrohttpd's epoll descriptor and `watching`, with the timeout from
-    /// `MHD_get_timeout` and the earliest suspended deadline, then calls `MHD_run`.
+    /// `MHD_get_timeout` and the earliest suspended-request or request-head deadline, then calls
+    /// `MHD_run`.
     /// - Parameters:
     ///   - watching: extra descriptors polled for reading; they stay the caller's.
     ///   - onReadable: called on the loop thread when one of `watching` is readable (or hung up);

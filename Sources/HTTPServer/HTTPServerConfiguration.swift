@@ -13,6 +13,15 @@ public struct HTTPServerConfiguration: Sendable {
     /// `MHD_OPTION_CONNECTION_TIMEOUT`: an idle connection is closed after this many seconds; 0 = never.
     /// A suspended connection does not time out: its deadline bounds it.
     public var connectionTimeoutSeconds: Int = 30
+    /// A connection must deliver a complete request head (request line and headers) within this
+    /// many seconds of being accepted and, on a keep-alive connection, of its previous request
+    /// completing; otherwise it is shut down. 0 = no such deadline.
+    ///
+    /// Unlike `connectionTimeoutSeconds`, this bounds clients that keep a connection busy by
+    /// trickling header bytes (slowloris). A request past its head is not bound by it: not
+    /// while its body arrives (the idle timeout and `maximumBodyBytes` bound that), nor while
+    /// it is suspended or answered. The service sets it from its connection timeout.
+    public var requestHeadTimeoutSeconds: Int = 30
     /// `MHD_OPTION_CONNECTION_LIMIT`: connections open at once, suspended ones included.
     public var connectionLimit: Int = 1024
     /// `MHD_OPTION_PER_IP_CONNECTION_LIMIT`; 0 = none.

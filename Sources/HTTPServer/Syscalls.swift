@@ -56,6 +56,11 @@ enum Syscalls {
         _ = Glibc.close(fd)
     }
 
+    /// Shuts `fd` down for reading and writing; the descriptor stays open for its owner to close.
+    static func shutdown(_ fd: Int32) throws(SystemCallError) {
+        _ = try retryingInterrupts("shutdown(\(fd), SHUT_RDWR)") { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+    }
+
     /// Waits for `descriptors`; returns false when interrupted by a signal.
     static func poll(_ descriptors: inout [pollfd], timeoutMilliseconds: Int32) throws(SystemCallError) -> Bool {
         let count = nfds_t(descriptors.count)

@@ -130,6 +130,9 @@ public final class PoolProcess {
                 _ = try table.finish(job.id, outcome: .failed(.startFailed, "could not start: \(error)"), retryable: false)
             }
         }
+        // Fork or hand out now, so the table shows each job's worker_pid as soon as it runs.
+        pool.startPending()
+        try storeAssignmentsAndProgress()
     }
 
     /// Writes finished runs to the table and wakes the front-ends that wait; true if any finished.

@@ -1,6 +1,15 @@
 extension JobTable {
-    func snapshot(of slot: JobSlot) -> JobSnapshot {
+    /// The state clients see. The pool marks a job running when it takes it and
+    /// records the worker a moment later; until then the job is shown still queued,
+    /// so a running job always has its `worker_pid`.
+    func presentedState(of slot: JobSlot) -> JobState {
         let state = slot.state
+        return state == .running && slot.workerPID <= 0 ? .queued : state
+    }
+
+    func snapshot(of slot: JobSlot) -> JobSnapshot {
+        let state = presentedState(of: slot)
+        let starting = state == .queued && slot.state == .running
         let hasProgress = slot.flags.contains(.hasProgress)
         return JobSnapshot(
             id: id(of: slot), task: slot.taskName, state: state, priority: Int(slot.priority),
@@ -11,7 +20,7 @@ extension JobTable {
             progress: hasProgress ? (slot.progressPercent, slot.progressMessage) : nil,
             workerPID: state == .running && slot.workerPID > 0 ? slot.workerPID : nil,
             createdAt: slot.createdAt,
-            startedAt: slot.startedAt > 0 ? slot.startedAt : nil,
+            startedAt: slot.startedAt > 0 && !(starting && slot.attempts <= 1) ? slot.startedAt : nil,
             finishedAt: state.isFinished ? slot.finishedAt : nil,
             sequence: slot.sequence)
     }
@@ -42,7 +51,7 @@ extension JobTable {
             while index >= 0 && jobs.count < limit && bytes <= byteBudget && steps <= layout.jobCapacity {
                 let slot = slot(index)
                 steps += 1
-                if (state == nil || slot.state == state) && (task == nil || slot.taskName == task) {
+                if (state == nil || presentedState(of: slot) == state) && (task == nil || slot.taskName == task) {
                     let snapshot = snapshot(of: slot)
                     bytes += (snapshot.result?.count ?? 0) + (snapshot.errorMessage?.utf8.count ?? 0) + 512
                     jobs.append(snapshot)

@@ -140,6 +140,12 @@ public final class ProcessPool {
         try turn(until: MonotonicClock.deadline(after: timeout), watching: watching)
     }
 
+    /// Starts waiting tasks now, as far as workers allow (forks or hands them to idle
+    /// workers), without waiting for events: `hooks.taskStarted` has run for each when it returns.
+    public func startPending() {
+        dispatch()
+    }
+
     /// Takes the oldest buffered result without running the loop.
     public func takeResult() -> TaskResult? { results.popFirst() }
 

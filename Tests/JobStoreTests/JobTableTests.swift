@@ -112,6 +112,23 @@ struct JobTableTests {
         }
     }
 
+    @Test func showsATakenJobAsQueuedUntilItsWorkerIsKnown() throws {
+        try withTable { table in
+            let job = try #require(created(try table.submit(newJob())))
+            _ = try table.takeQueued(limit: 1)
+            let starting = try #require(try table.job(job.id))
+            #expect(starting.state == .queued)
+            #expect(starting.startedAt == nil)
+            #expect(starting.workerPID == nil)
+            #expect(try table.list(state: .running, task: nil, limit: 10, cursor: nil).jobs.isEmpty)
+            try table.setWorkers([(job.id, 4242)])
+            let running = try #require(try table.job(job.id))
+            #expect(running.state == .running)
+            #expect(running.workerPID == 4242)
+            #expect(running.startedAt != nil)
+        }
+    }
+
     @Test func retriesRetryableFailuresUntilAttemptsRunOut() throws {
         try withTable { table in
             let job = try #require(created(try table.submit(newJob(maxAttempts: 3))))
@@ -237,7 +254,8 @@ struct JobTableTests {
             #expect(last.nextCursor == nil)
             let sleeps = try table.list(state: nil, task: "sleep", limit: 50, cursor: nil)
             #expect(sleeps.jobs.map(\.id) == [ids[9], ids[7], ids[5], ids[3], ids[1]])
-            _ = try table.takeQueued(limit: 1)
+            let taken = try table.takeQueued(limit: 1)
+            try table.setWorkers(taken.map { ($0.id, 4242) })
             let running = try table.list(state: .running, task: nil, limit: 50, cursor: nil)
             #expect(running.jobs.map(\.id) == [ids[0]])
             // A cursor whose job has gone still continues below it.
@@ -257,7 +275,8 @@ struct JobTableTests {
                 ids.append(try #require(created(try table.submit(newJob(input: String(repeating: "x", count: 100 + number * 50),
                                                                        priority: number % 3, key: UInt8(number))))).id)
             }
-            _ = try table.takeQueued(limit: 6)
+            let taken = try table.takeQueued(limit: 6)
+            try table.setWorkers(taken.map { ($0.id, 1000) })
             for id in ids[0..<3] { _ = try table.finish(id, outcome: .succeeded([UInt8](repeating: 1, count: 300)), retryable: false) }
             _ = try table.cancel(ids[8])
             let before = try table.list(state: nil, task: nil, limit: 100, cursor: nil).jobs.map { "\($0.id) \($0.state)" }
@@ -311,7 +330,8 @@ struct JobTableTests {
             let other = try JobTable.attach(key: table.key)
             defer { other.detach() }
             #expect(try other.job(job.id)?.sequence == job.sequence)
-            _ = try other.takeQueued(limit: 1)
+            let taken = try other.takeQueued(limit: 1)
+            try other.setWorkers(taken.map { ($0.id, 4242) })
             #expect(try table.job(job.id)?.state == .running)
         }
     }

@@ -329,7 +329,8 @@ class Server:
     """One `forkpool serve` process tree."""
 
     def __init__(self, *flags: str, ipc_key: int | None | bool = True, small: bool = True,
-                 env: dict | None = None, token: str | None = None, start_timeout: float = 30.0):
+                 env: dict | None = None, token: str | None = None, start_timeout: float = 30.0,
+                 affinity: set[int] | None = None):
         self.key = unique_ipc_key() if ipc_key is True else (ipc_key or None)
         args = [FORKPOOL_BIN, "serve", "--host", "127.0.0.1", "--port", "0"]
         if self.key is not None:
@@ -345,6 +346,7 @@ class Server:
         self.token = token
         self.stdout_rest = b""
         self.stopped = False
+        self.signaled = False
         self.returncode = None
         self.seen: dict[int, int] = {}  # pid -> starttime of every descendant seen
         self._seen_lock = threading.Lock()
@@ -354,8 +356,9 @@ class Server:
         assert Path(FORKPOOL_BIN).exists(), f"no forkpool binary at {FORKPOOL_BIN} (set FORKPOOL_BIN)"
         import tempfile
         self.stderr_file = tempfile.NamedTemporaryFile(prefix="forkpool-stderr-", suffix=".log", delete=False)
+        preexec = (lambda: os.sched_setaffinity(0, affinity)) if affinity else None
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.stderr_file, stdin=subprocess.DEVNULL,
-                                     env=full_env)
+                                     env=full_env, preexec_fn=preexec)
         self.pid = self.proc.pid
         self.starttime = proc_starttime(self.pid)
         try:
@@ -447,9 +450,11 @@ class Server:
 
     # -- stop
 
-    def terminate(self):
+    def terminate(self, sig=signal.SIGTERM):
+        """Sends one SIGTERM (a second one means "stop at once" to forkpool)."""
         self._record_children()
-        self.proc.send_signal(signal.SIGTERM)
+        self.signaled = True
+        self.proc.send_signal(sig)
 
     def wait_exit(self, timeout: float) -> int:
         try:
@@ -464,7 +469,7 @@ class Server:
             return []
         self.stopped = True
         problems = []
-        if self.proc.poll() is None:
+        if self.proc.poll() is None and not self.signaled:
             self.terminate()
         try:
             rc = self.wait_exit(timeout)
@@ -474,6 +479,8 @@ class Server:
             problems.append(f"did not exit within {timeout} s of SIGTERM")
             self.kill()
         problems += self.leftovers()
+        if problems:
+            self.kill()  # reported above; never leave a process or a System V object behind
         self._drain_thread.join(timeout=5)
         if self.stdout_rest.strip():
             problems.append(f"wrote more than the listening line to stdout: {self.stdout_rest[:300]!r}")

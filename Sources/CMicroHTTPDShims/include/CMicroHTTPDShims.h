@@ -32,6 +32,9 @@ struct fp_mhd_settings {
     /// MHD_OPTION_NOTIFY_COMPLETED.
     MHD_RequestCompletedCallback completed;
     void *completed_context;
+    /// MHD_OPTION_NOTIFY_CONNECTION: told when a connection is accepted and when it is freed.
+    MHD_NotifyConnectionCallback connection_notified;
+    void *connection_notified_context;
     /// MHD_OPTION_EXTERNAL_LOGGER, through fp_mhd_format_log.
     struct fp_mhd_logger *logger;
 };
@@ -51,5 +54,9 @@ const struct sockaddr *fp_mhd_connection_client_address(struct MHD_Connection *c
 
 // MHD_get_connection_info is variadic. The connection's socket, or -1.
 int fp_mhd_connection_fd(struct MHD_Connection *connection);
+
+// MHD_get_connection_info is variadic. What MHD_OPTION_NOTIFY_CONNECTION's callback stored
+// in *socket_context when the connection started, or NULL.
+void *fp_mhd_connection_socket_context(struct MHD_Connection *connection);
 
 #endif
