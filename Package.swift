@@ -9,6 +9,8 @@ let package = Package(
     products: [
         .library(name: "SystemV", targets: ["SystemV"]),
         .library(name: "ProcessPool", targets: ["ProcessPool"]),
+        // Embed forkpool: register tasks of your own, then `ForkPool.main(tasks:)`.
+        .library(name: "ForkPool", targets: ["ForkPoolServer", "Tasks", "JSON", "ProcessPool"]),
     ],
     targets: [
         .target(name: "CForkPoolShims"),
@@ -21,7 +23,8 @@ let package = Package(
         .target(name: "Tasks", dependencies: ["JSON", "ProcessPool"]),
         .target(name: "JobService", dependencies: ["HTTPServer", "JobStore", "JSON", "ProcessPool", "SystemV", "Tasks", "CForkPoolShims"]),
         .target(name: "JSON"),
-        .executableTarget(name: "forkpool", dependencies: ["JobService", "JobStore", "HTTPServer", "JSON", "ProcessPool", "SystemV", "Tasks", "CForkPoolShims"]),
+        .target(name: "ForkPoolServer", dependencies: ["JobService", "JobStore", "HTTPServer", "JSON", "ProcessPool", "SystemV", "Tasks", "CForkPoolShims"]),
+        .executableTarget(name: "forkpool", dependencies: ["ForkPoolServer"]),
         // Drives forks and System V objects on behalf of the tests, which must never
         // fork the (multi-threaded) test runner itself.
         .executableTarget(name: "forkpool-harness", dependencies: ["SystemV", "ProcessPool", "JobStore"]),

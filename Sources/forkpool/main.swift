@@ -2,48 +2,6 @@
 //
 //   forkpool serve [flags]    run the server (supervisor, pool, front-ends)
 //   forkpool status [flags]   show a running server's state from its segment
-#if canImport(Glibc)
-import Glibc
-#endif
-import JobService
-import Tasks
+import ForkPoolServer
 
-let usage = """
-    usage: forkpool serve [flags]     run the job service (forkpool serve --help)
-           forkpool status [flags]    show a running server (forkpool status --help)
-    """
-
-let arguments = Array(CommandLine.arguments.dropFirst())
-let environment = ProcessEnvironment.current
-// The token must not reach any child's environment.
-ProcessEnvironment.scrub("FORKPOOL_TOKEN")
-do {
-    switch arguments.first {
-    case "serve":
-        let rest = Array(arguments.dropFirst())
-        if rest.contains("--help") || rest.contains("-h") {
-            printNow(helpText(command: "serve", summary: "Runs the job service until SIGTERM or SIGINT.", specs: ServeFlags.specs))
-            exit(0)
-        }
-        let settings = try ServeFlags.settings(from: ParsedFlags(rest, specs: ServeFlags.specs, environment: environment))
-        exit(Supervisor(settings: settings, catalog: TaskCatalog.builtIn()).run())
-    case "status":
-        let rest = Array(arguments.dropFirst())
-        if rest.contains("--help") || rest.contains("-h") {
-            printNow(helpText(command: "status", summary: "Shows a running server's front-ends, workers, queue and jobs.", specs: StatusCommand.specs))
-            exit(0)
-        }
-        exit(try StatusCommand.run(ParsedFlags(rest, specs: StatusCommand.specs, environment: environment)))
-    case "--help", "-h", "help":
-        printNow(usage)
-        exit(0)
-    default:
-        throw UsageError(arguments.first.map { "unknown command \"\($0)\"\n\(usage)" } ?? usage)
-    }
-} catch let error as UsageError {
-    logLine("cli", error.description)
-    exit(2)
-} catch {
-    logLine("cli", "\(error)")
-    exit(1)
-}
+ForkPool.main()
