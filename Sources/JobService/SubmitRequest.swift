@@ -36,10 +36,10 @@ struct SubmitRequest {
         guard let taskValue = values["task"]?.value else { throw .badRequest("missing field \"task\"") }
         guard case let .string(taskName) = taskValue else { throw .badRequest("\"task\" must be a string") }
 
-        var timeout = settings.defaultTimeoutMs
+        var requestedTimeout: UInt32?
         if let value = values["timeout_ms"]?.value {
             guard let number = Self.integer(value), number > 0 else { throw .badRequest("\"timeout_ms\" must be an integer > 0") }
-            timeout = UInt32(min(Int64(settings.maximumTimeoutMs), number))
+            requestedTimeout = UInt32(min(Int64(settings.maximumTimeoutMs), number))
         }
         var attempts = 1
         if let value = values["max_attempts"]?.value {
@@ -65,6 +65,7 @@ struct SubmitRequest {
         guard let definition = catalog.definition(named: taskName) else {
             throw .unprocessable("unknown_task", "unknown task \"\(taskName)\"; GET /v1/tasks lists the tasks")
         }
+        let timeout = requestedTimeout ?? min(definition.defaultTimeoutMs ?? settings.defaultTimeoutMs, settings.maximumTimeoutMs)
         let input = values["input"]?.value ?? .null
         let violations = definition.inputSchema.validate(input)
         if !violations.isEmpty {

@@ -9,11 +9,15 @@ public struct TaskDefinition {
     public let inputSchema: JSONSchema
     /// Runs in a worker process: JSON input bytes in, JSON result bytes out.
     public let handler: TaskHandler
+    /// The timeout of a job of this task that names none; nil: the server's default.
+    public let defaultTimeoutMs: UInt32?
 
-    public init(name: String, description: String, inputSchema: JSONSchema, handler: @escaping TaskHandler) {
+    public init(name: String, description: String, inputSchema: JSONSchema, defaultTimeoutMs: UInt32? = nil,
+                handler: @escaping TaskHandler) {
         self.name = name
         self.description = description
         self.inputSchema = inputSchema
+        self.defaultTimeoutMs = defaultTimeoutMs
         self.handler = handler
     }
 }
