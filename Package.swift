@@ -25,6 +25,12 @@ let package = Package(
         .target(name: "JSON"),
         .target(name: "ForkPoolServer", dependencies: ["JobService", "JobStore", "HTTPServer", "JSON", "ProcessPool", "SystemV", "Tasks", "CForkPoolShims"]),
         .executableTarget(name: "forkpool", dependencies: ["ForkPoolServer"]),
+        // An embedding program with a task of its own (README, "Tasks in Swift").
+        .executableTarget(
+            name: "forkpool-example",
+            dependencies: ["ForkPoolServer", "Tasks", "JSON", "ProcessPool"],
+            path: "Examples/CustomTask"
+        ),
         // Drives forks and System V objects on behalf of the tests, which must never
         // fork the (multi-threaded) test runner itself.
         .executableTarget(name: "forkpool-harness", dependencies: ["SystemV", "ProcessPool", "JobStore"]),
