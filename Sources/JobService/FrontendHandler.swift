@@ -111,9 +111,9 @@ public final class FrontendHandler: HTTPHandler {
             return method == "POST" ? try submit(request) : .respond(try list(request))
         default:
             let prefix = "/v1/jobs/"
-            guard path.hasPrefix(prefix) else { throw APIError.notFound("no route \(path)") }
-            try allow(method, ["GET", "DELETE"], request)
             let text = path.dropFirst(prefix.count)
+            guard path.hasPrefix(prefix), !text.isEmpty, !text.contains("/") else { throw APIError.notFound("no route \(path)") }
+            try allow(method, ["GET", "DELETE"], request)
             guard let id = JobID(text) else { throw APIError.notFound("no job \(text)") }
             return method == "DELETE" ? .respond(try cancel(id)) : try get(id, request)
         }

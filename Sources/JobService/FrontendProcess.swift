@@ -37,12 +37,14 @@ public enum FrontendProcess {
         configuration.listenDescriptor = plumbing.listenDescriptor
         configuration.maximumBodyBytes = settings.maximumBodyBytes
         configuration.connectionTimeoutSeconds = settings.connectionTimeoutSeconds
+        // A request head must arrive within the same time, or a trickling client could hold its connection forever.
+        configuration.requestHeadTimeoutSeconds = settings.connectionTimeoutSeconds
         configuration.connectionLimit = settings.maximumConnections
         configuration.perIPConnectionLimit = settings.perIPConnectionLimit
         configuration.defaultHeaders = [("X-Forkpool-Frontend", "\(getpid())")]
         let server: HTTPServer
         do {
-            server = try HTTPServer(configuration: configuration, handler: handler, logger: { log("libmicrohttpd: \($0)") })
+            server = try HTTPServer(configuration: configuration, handler: handler, logger: { log($0) })
         } catch {
             log("front-end \(index) could not start its HTTP server: \(error)")
             return 1

@@ -98,8 +98,14 @@ public final class PoolProcess {
                     shouldTake = true
                     try noticeCancellations()
                 }
-                if try storeResults() { shouldTake = true }
+                let finishedSome = try storeResults()
+                if finishedSome { shouldTake = true }
                 try storeAssignmentsAndProgress()
+                if finishedSome || startedSome {
+                    // Worker counts in the status views follow job states closely.
+                    try publishStatus()
+                    startedSome = false
+                }
                 if MonotonicClock.now >= nextHousekeeping {
                     nextHousekeeping = MonotonicClock.deadline(after: .seconds(1))
                     try table.evictExpired()
@@ -117,11 +123,16 @@ public final class PoolProcess {
         return 0
     }
 
+    /// Set when jobs were handed to workers since the status was last published.
+    private var startedSome = false
+
     /// Fills free workers from the queue.
     private func takeJobs() throws {
         let free = settings.workers - pool.activeCount - pool.pendingCount
         guard free > 0 else { return }
-        for job in try table.takeQueued(limit: free) {
+        let jobs = try table.takeQueued(limit: free)
+        startedSome = startedSome || !jobs.isEmpty
+        for job in jobs {
             let timeout: Duration? = job.timeoutMs > 0 ? .milliseconds(Int64(job.timeoutMs)) : nil
             do {
                 let taskID = try pool.submit(PoolTask(name: job.task, input: job.input, timeout: timeout))

@@ -13,7 +13,8 @@ private struct HandOver<Value>: @unchecked Sendable {
 
 /// An `HTTPServer` whose loop runs on its own thread, steered through a pipe the loop watches
 /// (the same way the service steers it with eventfds):
-/// `S` stops the loop, `Q` stops accepting, `R` + 8 bytes (little-endian) resumes a token.
+/// `S` stops the loop, `Q` stops accepting, `R` + 8 bytes (little-endian) resumes a token,
+/// `C` counts connections and requests.
 final class RunningServer: @unchecked Sendable {
     static let threadName = "http-test-loop"
 
@@ -28,6 +29,8 @@ final class RunningServer: @unchecked Sendable {
     /// Read after the loop thread has finished.
     private(set) var requestsInProgressBeforeClose = -1
     private(set) var requestsInProgressAfterClose = -1
+    private let counted = DispatchSemaphore(value: 0)
+    private var counts = (openConnections: -1, requestsInProgress: -1)
 
     init(handler: RecordingHandler = RecordingHandler(), configure: (inout HTTPServerConfiguration) -> Void = { _ in }) throws {
         var configuration = HTTPServerConfiguration()
@@ -85,6 +88,11 @@ final class RunningServer: @unchecked Sendable {
                     case UInt8(ascii: "S"):
                         stop = true
                         pending.removeFirst()
+                    case UInt8(ascii: "C"):
+                        let sample = (server.openConnections, server.requestsInProgress)
+                        lock.withLock { counts = sample }
+                        counted.signal()
+                        pending.removeFirst()
                     case UInt8(ascii: "Q"):
                         server.stopAccepting()
                         pending.removeFirst()
@@ -116,6 +124,13 @@ final class RunningServer: @unchecked Sendable {
     }
 
     func stopAccepting() { command([UInt8(ascii: "Q")]) }
+
+    /// `HTTPServer.openConnections` and `requestsInProgress`, read on the loop thread; nil if it does not answer.
+    func count(timeout: Double = 5) -> (openConnections: Int, requestsInProgress: Int)? {
+        command([UInt8(ascii: "C")])
+        guard counted.wait(timeout: .now() + timeout) == .success else { return nil }
+        return lock.withLock { counts }
+    }
 
     /// Stops the loop, stops accepting and closes the server; waits for the loop thread.
     @discardableResult
