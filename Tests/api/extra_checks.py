@@ -344,11 +344,14 @@ class Checks:
             self.spec.conform_component(response, "NotFound")
             require(response.status == 404, f"expected 404: {response.describe()}")
             require(response.json["error"]["code"] == "not_found", response.describe())
-        # Whatever follows /v1/jobs/ is the job route: other methods than GET, HEAD and DELETE are 405.
+        # One non-empty segment after /v1/jobs/ is the job route; an empty or deeper one is no route, whatever the method.
         for path in ("/v1/jobs/", "/v1/jobs/x/y"):
             response = self.client.request("PUT", path)
-            self.spec.conform(response, "/v1/jobs/{id}")
-            require(response.status == 405, f"expected 405: {response.describe()}")
+            self.spec.conform_component(response, "NotFound")
+            require(response.status == 404, f"expected 404: {response.describe()}")
+        response = self.client.request("PUT", "/v1/jobs/x")
+        self.spec.conform(response, "/v1/jobs/{id}")
+        require(response.status == 405, f"expected 405: {response.describe()}")
 
     def wrong_methods(self):
         for template, item in self.spec.document["paths"].items():
