@@ -98,9 +98,10 @@ public final class PoolProcess {
                     shouldTake = true
                     try noticeCancellations()
                 }
+                // Progress first: a task's last progress frame arrives just before its result.
+                try storeAssignmentsAndProgress()
                 let finishedSome = try storeResults()
                 if finishedSome { shouldTake = true }
-                try storeAssignmentsAndProgress()
                 if finishedSome || startedSome {
                     // Worker counts in the status views follow job states closely.
                     try publishStatus()
