@@ -19,7 +19,7 @@ let package = Package(
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
         .target(name: "CMicroHTTPDShims", dependencies: ["CMicroHTTPD"]),
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CMicroHTTPDShims", "ProcessPool", "SystemV"]),
-        .target(name: "JobStore", dependencies: ["SystemV"]),
+        .target(name: "JobStore", dependencies: ["SystemV", "CForkPoolShims"]),
         .target(name: "Tasks", dependencies: ["JSON", "ProcessPool"]),
         .target(name: "JobService", dependencies: ["HTTPServer", "JobStore", "JSON", "ProcessPool", "SystemV", "Tasks", "CForkPoolShims"]),
         .target(name: "JSON"),

@@ -36,3 +36,10 @@ int fp_signal_default(int sig) { return signal(sig, SIG_DFL) == SIG_ERR ? -1 : 0
 int fp_signal_ignore(int sig) { return signal(sig, SIG_IGN) == SIG_ERR ? -1 : 0; }
 
 int fp_close_range(unsigned int first, unsigned int last) { return close_range(first, last, 0); }
+
+#include <string.h>
+
+const char *fp_errno_name(int code) { return strerrorname_np(code); }
+
+void fp_atomic_add_u64(uint64_t *counter, uint64_t amount) { __atomic_fetch_add(counter, amount, __ATOMIC_RELAXED); }
+uint64_t fp_atomic_load_u64(const uint64_t *counter) { return __atomic_load_n(counter, __ATOMIC_RELAXED); }

@@ -101,6 +101,7 @@ final class Supervisor {
             table = try JobTable.create(key: key, layout: layout, retentionMs: retention)
         }
         try table.recordSupervisor(pid: getpid(), frontends: settings.frontends)
+        try table.registerTasks(catalog.all.map(\.name))
         poolWake = try EventNotifier.make()
         frontendWakes = try (0..<settings.frontends).map { _ in try EventNotifier.make() }
         var fds: [Int32] = [-1, -1]

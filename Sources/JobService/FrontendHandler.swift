@@ -42,16 +42,31 @@ public final class FrontendHandler: HTTPHandler {
 
     public func handle(_ request: HTTPRequest) -> HandlerDecision {
         unrecordedRequests += 1
+        let decision: HandlerDecision
         do {
-            return try route(request)
+            decision = try route(request)
         } catch let error as APIError {
-            return .respond(error.response)
+            decision = .respond(error.response)
         } catch {
-            return .respond(internalError(error).response)
+            decision = .respond(internalError(error).response)
         }
+        // A suspended request is counted when it is answered.
+        if case let .respond(response) = decision { count(request, response) }
+        return decision
+    }
+
+    private func count(_ request: HTTPRequest, _ response: HTTPResponse) {
+        table.countRequest(route: RequestMetrics.route(method: request.method, path: request.path),
+                           status: RequestMetrics.status(response.status))
     }
 
     public func resumed(_ request: HTTPRequest, token: UInt64, timedOut: Bool) -> HTTPResponse {
+        let response = answerResumed(token: token)
+        count(request, response)
+        return response
+    }
+
+    private func answerResumed(token: UInt64) -> HTTPResponse {
         guard let waiter = waiters.removeValue(forKey: token) else {
             return APIError(status: 500, code: "internal", message: "lost track of a long poll").response
         }
@@ -71,7 +86,9 @@ public final class FrontendHandler: HTTPHandler {
 
     public func bodyTooLarge(_ request: HTTPRequest, limit: Int) -> HTTPResponse {
         unrecordedRequests += 1
-        return APIError(status: 413, code: "payload_too_large", message: "the body is larger than the limit of \(limit) bytes").response
+        let response = APIError(status: 413, code: "payload_too_large", message: "the body is larger than the limit of \(limit) bytes").response
+        count(request, response)
+        return response
     }
 
     // MARK: Routing
@@ -95,7 +112,7 @@ public final class FrontendHandler: HTTPHandler {
         case "/metrics":
             try allow(method, ["GET"], request)
             recordActivity()
-            let text = StatusReport.metrics(try table.status())
+            let text = StatusReport.metrics(try table.status(), table.metricsSnapshot())
             return .respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
                                          body: Array(text.utf8)))
         case "/v1/status":

@@ -79,24 +79,47 @@ public enum StatusReport {
         return lines.joined(separator: "\n")
     }
 
-    /// Prometheus text exposition (version 0.0.4).
-    public static func metrics(_ status: TableStatus) -> String {
+    /// Prometheus text exposition (version 0.0.4). Every number comes from the shared
+    /// segment, so every front-end gives the same answer.
+    public static func metrics(_ status: TableStatus, _ shared: MetricsSnapshot) -> String {
         var out = ""
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
             for sample in samples { out += "\(name)\(sample.labels) \(sample.value)\n" }
         }
-        metric("forkpool_jobs_submitted_total", "counter", "Jobs accepted.", [("", "\(status.submittedTotal)")])
-        metric("forkpool_jobs_finished_total", "counter", "Jobs finished, by final state.", [
-            ("{state=\"succeeded\"}", "\(status.finishedSucceeded)"), ("{state=\"failed\"}", "\(status.finishedFailed)"),
-            ("{state=\"canceled\"}", "\(status.finishedCanceled)"),
-        ])
+        func histogram(_ name: String, _ help: String, _ series: [(task: String, histogram: Histogram)]) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
+            for (task, histogram) in series {
+                var cumulative: UInt64 = 0
+                for (index, count) in histogram.counts.enumerated() {
+                    cumulative += count
+                    let bound = index < histogram.bounds.count ? prometheusNumber(histogram.bounds[index]) : "+Inf"
+                    out += "\(name)_bucket{task=\"\(task)\",le=\"\(bound)\"} \(cumulative)\n"
+                }
+                out += "\(name)_sum{task=\"\(task)\"} \(prometheusNumber(histogram.sumSeconds))\n"
+                out += "\(name)_count{task=\"\(task)\"} \(cumulative)\n"
+            }
+        }
+        let tasks = shared.tasks
+        metric("forkpool_jobs_submitted_total", "counter", "Jobs accepted, by task.",
+               tasks.map { ("{task=\"\(escape($0.name))\"}", "\($0.submitted)") })
+        metric("forkpool_jobs_started_total", "counter", "Attempts started, by task (retries included).",
+               tasks.map { ("{task=\"\(escape($0.name))\"}", "\($0.started)") })
+        metric("forkpool_jobs_finished_total", "counter", "Jobs finished, by task and final state.", tasks.flatMap { task in
+            [("succeeded", task.succeeded), ("failed", task.failed), ("canceled", task.canceled)].map {
+                ("{task=\"\(escape(task.name))\",state=\"\($0.0)\"}", "\($0.1)")
+            }
+        })
+        metric("forkpool_jobs_retried_total", "counter", "Attempts started again after a crash or timeout, by task.",
+               tasks.map { ("{task=\"\(escape($0.name))\"}", "\($0.retried)") })
+        histogram("forkpool_job_run_seconds", "Run time of each attempt, by task.", tasks.map { (escape($0.name), $0.runTime) })
+        histogram("forkpool_job_queue_wait_seconds", "Time from submission to the first start, by task.",
+                  tasks.map { (escape($0.name), $0.queueWait) })
         metric("forkpool_jobs", "gauge", "Jobs in the table, by state.", [
             ("{state=\"queued\"}", "\(status.queued)"), ("{state=\"running\"}", "\(status.running)"),
             ("{state=\"succeeded\"}", "\(status.succeeded)"), ("{state=\"failed\"}", "\(status.failed)"),
             ("{state=\"canceled\"}", "\(status.canceled)"),
         ])
-        metric("forkpool_jobs_retried_total", "counter", "Attempts started again after a crash or timeout.", [("", "\(status.retriedTotal)")])
         metric("forkpool_jobs_evicted_total", "counter", "Finished jobs removed for retention or space.", [("", "\(status.evictedTotal)")])
         metric("forkpool_queue_depth", "gauge", "Jobs waiting for a worker.", [("", "\(status.queued)")])
         metric("forkpool_queue_capacity", "gauge", "Most jobs that may wait.", [("", "\(status.queueCapacity)")])
@@ -104,15 +127,47 @@ public enum StatusReport {
             ("{state=\"busy\"}", "\(status.workersBusy)"), ("{state=\"idle\"}", "\(status.workersIdle)"),
         ])
         metric("forkpool_workers_max", "gauge", "Most workers at once.", [("", "\(status.workersMax)")])
-        metric("forkpool_frontends", "gauge", "Front-end processes.", [("", "\(status.frontends.filter { $0.pid > 0 }.count)")])
-        metric("forkpool_http_requests_total", "counter", "HTTP requests answered, by front-end.",
-               status.frontends.map { ("{frontend=\"\($0.index)\"}", "\($0.requests)") })
-        metric("forkpool_restarts_total", "counter", "Processes restarted by the supervisor.", [
+        metric("forkpool_frontends_up", "gauge", "Front-end processes running.", [("", "\(status.frontends.filter { $0.pid > 0 }.count)")])
+        var requests: [(labels: String, value: String)] = []
+        for (route, counts) in shared.requests.enumerated() where route < RequestMetrics.routes.count {
+            let (method, path) = RequestMetrics.routes[route]
+            for (statusIndex, count) in counts.enumerated() where count > 0 {
+                requests.append(("{method=\"\(method)\",route=\"\(path)\",status=\"\(RequestMetrics.statusLabel(statusIndex))\"}", "\(count)"))
+            }
+        }
+        metric("forkpool_http_requests_total", "counter", "HTTP requests answered by all front-ends, by route and status.", requests)
+        metric("forkpool_restarts_total", "counter", "Processes restarted by the supervisor, by kind.", [
             ("{kind=\"frontend\"}", "\(status.frontendRestarts)"), ("{kind=\"pool\"}", "\(status.poolRestarts)"),
         ])
         metric("forkpool_segment_bytes", "gauge", "Size of the shared segment.", [("", "\(status.segmentBytes)")])
         metric("forkpool_segment_used_bytes", "gauge", "Bytes of the segment in use.", [("", "\(status.usedBytes)")])
+        metric("forkpool_job_slots", "gauge", "Job slots of the table, by use.", [
+            ("{state=\"used\"}", "\(status.queued + status.running + status.succeeded + status.failed + status.canceled)"),
+            ("{state=\"capacity\"}", "\(status.jobCapacity)"),
+        ])
+        metric("forkpool_data_blocks", "gauge", "Blocks of the data area, by use.", [
+            ("{state=\"used\"}", "\(status.dataBlocksUsed)"), ("{state=\"capacity\"}", "\(status.dataBlocksTotal)"),
+        ])
         metric("forkpool_table_recoveries_total", "counter", "Rebuilds after a process died holding the lock.", [("", "\(status.recoveries)")])
         return out
+    }
+
+    /// A label value with backslashes, quotes and newlines escaped.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    /// A number as Prometheus writes it: integral values without a fraction.
+    static func prometheusNumber(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 }

@@ -21,6 +21,10 @@ extension JobTable {
                 slot.state = .running
                 adjustCount(.queued, by: -1)
                 adjustCount(.running, by: 1)
+                let task = metrics.slot(ofTask: slot.taskName)
+                metrics.add(.started, task: task)
+                // Waits are measured from submission, for first attempts: a retry's wait is part of its recovery.
+                if slot.attempts == 1 { metrics.observeQueueWait(task: task, seconds: Double(now - slot.createdAt) / 1000) }
                 started.append(StartedJob(id: id(of: slot), task: slot.taskName, input: readChain(slot.input),
                                           timeoutMs: slot.timeoutMs, attempt: Int(slot.attempts)))
             }
@@ -71,6 +75,7 @@ extension JobTable {
                 return .finished(.succeeded)
             case let .failed(code, message):
                 if retryable && slot.attempts < slot.maxAttempts {
+                    metrics.observeRun(task: metrics.slot(ofTask: slot.taskName), seconds: Double(now - slot.startedAt) / 1000)
                     requeue(slot)
                     return .requeued
                 }
@@ -81,6 +86,7 @@ extension JobTable {
     }
 
     func requeue(_ slot: JobSlot) {
+        metrics.add(.retried, task: metrics.slot(ofTask: slot.taskName))
         slot.workerPID = 0
         enqueue(slot)
         slot.state = .queued
@@ -164,5 +170,35 @@ extension JobTable {
     /// The completion counter: it grows whenever a job finishes.
     public func completions() throws -> UInt64 {
         try locked { header.completions }
+    }
+}
+
+extension JobTable {
+    /// Gives each task its own counters in the metrics area (up to 64; more share the last).
+    public func registerTasks(_ names: [String]) throws {
+        try locked {
+            for name in names { metrics.registerTask(name) }
+        }
+    }
+
+    /// Counts one answered request; route and status are the service's indices. No lock.
+    public func countRequest(route: Int, status: Int) {
+        metrics.countRequest(route: route, status: status)
+    }
+
+    /// The counters and histograms of every registered task, and the request counts.
+    public func metricsSnapshot() -> MetricsSnapshot {
+        let tasks = (0..<metrics.taskCount).map { index in
+            MetricsSnapshot.TaskMetrics(
+                name: metrics.taskName(index),
+                submitted: metrics.counter(.submitted, task: index), started: metrics.counter(.started, task: index),
+                succeeded: metrics.counter(.succeeded, task: index), failed: metrics.counter(.failed, task: index),
+                canceled: metrics.counter(.canceled, task: index), retried: metrics.counter(.retried, task: index),
+                runTime: metrics.runHistogram(task: index), queueWait: metrics.queueWaitHistogram(task: index))
+        }
+        let requests = (0..<MetricsArea.routeCount).map { route in
+            (0..<MetricsArea.statusCount).map { metrics.requests(route: route, status: $0) }
+        }
+        return MetricsSnapshot(tasks: tasks, requests: requests)
     }
 }

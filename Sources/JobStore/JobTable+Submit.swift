@@ -44,6 +44,7 @@ extension JobTable {
             slot.state = .queued
             adjustCount(.queued, by: 1)
             header.submittedTotal += 1
+            metrics.add(.submitted, task: metrics.slot(ofTask: job.task))
             return .created(snapshot(of: slot))
         }
     }
@@ -145,6 +146,14 @@ extension JobTable {
     /// The last step of every finish: timestamps, lists, counts, then the state byte.
     func publishFinished(_ slot: JobSlot, state: JobState, now: Int64) {
         let previous = slot.state
+        let task = metrics.slot(ofTask: slot.taskName)
+        if previous == .running { metrics.observeRun(task: task, seconds: Double(now - slot.startedAt) / 1000) }
+        switch state {
+        case .succeeded: metrics.add(.succeeded, task: task)
+        case .failed: metrics.add(.failed, task: task)
+        case .canceled: metrics.add(.canceled, task: task)
+        default: break
+        }
         slot.finishedAt = now
         slot.workerPID = 0
         append(slot, to: finishedList)

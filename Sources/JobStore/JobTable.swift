@@ -11,14 +11,15 @@ import SystemV
 /// structure from the slots (`recover`), so the table is consistent again
 /// whichever instruction the dead process stopped at.
 public final class JobTable: @unchecked Sendable {
-    /// The segment layout this module writes: "FPJOBTBL", version 1.
-    public static let segmentLayout = SegmentLayout(magic: 0x4650_4A4F_4254_424C, version: 1)
+    /// The segment layout this module writes: "FPJOBTBL", version 2 (2 added the metrics area).
+    public static let segmentLayout = SegmentLayout(magic: 0x4650_4A4F_4254_424C, version: 2)
 
     public let layout: TableLayout
     let memory: UnsafeMutableRawPointer
     let region: SharedRegion
     let semaphores: SemaphoreSet
     let header: TableHeader
+    let metrics: MetricsArea
     let blockLinks: UnsafeMutablePointer<Int32>
     let blocks: UnsafeMutableRawPointer
     let buckets: UnsafeMutablePointer<Int32>
@@ -29,6 +30,7 @@ public final class JobTable: @unchecked Sendable {
         self.layout = layout
         self.memory = region.payload
         self.header = TableHeader(memory)
+        self.metrics = MetricsArea(base: memory + layout.metricsOffset)
         self.blockLinks = (memory + layout.blockLinksOffset).bindMemory(to: Int32.self, capacity: layout.blockCount)
         self.blocks = memory + layout.blocksOffset
         self.buckets = (memory + layout.bucketsOffset).bindMemory(to: Int32.self, capacity: layout.bucketCount)

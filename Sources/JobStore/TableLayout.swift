@@ -4,6 +4,9 @@
 ///  +------------------------------+ 0
 ///  | TableHeader          4 KiB   |  capacities, counters, list and queue heads,
 ///  |                              |  the process registry, the writer mark
+///  +------------------------------+ metricsOffset
+///  | MetricsArea         32 KiB   |  per-task counters and histograms, HTTP
+///  |                              |  requests: atomic adds, no lock
 ///  +------------------------------+ slotsOffset
 ///  | JobSlot x jobCapacity        |  384 bytes each: one job, found by index
 ///  +------------------------------+ bucketsOffset
@@ -30,7 +33,8 @@ public struct TableLayout: Equatable, Sendable {
     public let blockCount: Int
     public let bucketCount: Int
 
-    public var slotsOffset: Int { Self.headerSize }
+    public var metricsOffset: Int { Self.headerSize }
+    public var slotsOffset: Int { Self.headerSize + MetricsArea.size }
     public var bucketsOffset: Int { align(slotsOffset + jobCapacity * Self.slotSize) }
     public var blockLinksOffset: Int { align(bucketsOffset + bucketCount * 4) }
     public var blocksOffset: Int { align(blockLinksOffset + blockCount * 4) }

@@ -44,4 +44,13 @@ int fp_signal_ignore(int sig);
 // close_range is declared only under _GNU_SOURCE.
 int fp_close_range(unsigned int first, unsigned int last);
 
+// strerrorname_np is declared only under _GNU_SOURCE. The symbolic name of an errno
+// value ("ENOENT"), or NULL when glibc knows none.
+const char *fp_errno_name(int code);
+
+// Swift has no atomic operations on raw shared memory: counters other processes add to as well.
+#include <stdint.h>
+void fp_atomic_add_u64(uint64_t *counter, uint64_t amount);
+uint64_t fp_atomic_load_u64(const uint64_t *counter);
+
 #endif
