@@ -100,6 +100,10 @@ public final class FrontendHandler: HTTPHandler {
         let path = request.path
         if !Self.openPaths.contains(path) { try authenticate(request) }
         switch path {
+        case "/":
+            try allow(method, ["GET"], request)
+            let html = StatusPage.html(try table.status(), table.metricsSnapshot())
+            return .respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: Array(html.utf8)))
         case "/healthz":
             try allow(method, ["GET"], request)
             return .respond(json(200, #"{"status":"ok"}"#))

@@ -135,7 +135,7 @@ def test_the_right_token_works(token_server):
 # ------------------------------------------------------------------ 404
 
 def test_404_for_unknown_routes(client):
-    for path in ("/", "/v1", "/v1/", "/v1/jobs/", "/v1/job", "/v1/jobsx", "/v2/jobs", "/nope", "/healthz/x", "/v1/tasks/echo"):
+    for path in ("/v1", "/v1/", "/v1/jobs/", "/v1/job", "/v1/jobsx", "/v2/jobs", "/nope", "/healthz/x", "/v1/tasks/echo"):
         assert_error(client.get(path), 404)
     assert_error(client.post("/v1/nope", data=b"{}", headers=JSON_HEADERS), 404)
 

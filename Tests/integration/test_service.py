@@ -166,3 +166,23 @@ def test_every_answer_names_a_frontend_of_this_server(shared_server):
     for r in answers:
         assert int(r.headers["X-Forkpool-Frontend"]) in frontends, (r.request.method, r.request.url, r.headers)
     assert_error(answers[5], 404)
+
+
+def test_the_status_page_is_one_self_contained_html_page(server_factory):
+    server = server_factory("--workers", "1", token="page-secret")
+    client = server.client()
+    job = client.submit_ok({"task": "sleep", "input": {"ms": 5000}})
+    client.wait_running(job["id"])
+    client.submit_ok({"task": "fail", "input": {"message": "x"}}, wait=5)
+    assert server.client(token=None).get("/").status_code == 401, "the page shows job ids: it needs the token"
+    page = client.get("/")
+    assert page.status_code == 200
+    assert page.headers["Content-Type"].startswith("text/html")
+    html = page.text
+    assert html.startswith("<!doctype html>")
+    assert '<meta name="viewport"' in html and 'http-equiv="refresh"' in html
+    assert job["id"] in html, "the running job is listed"
+    for task in ("echo", "sleep", "sha256", "fail"):
+        assert f"<td>{task}</td>" in html
+    # No external assets: nothing is loaded from anywhere.
+    assert "src=" not in html and "<link" not in html and "@import" not in html
