@@ -12,6 +12,9 @@ let package = Package(
         // Embed forkpool: register tasks of your own, then `ForkPool.main(tasks:)`.
         .library(name: "ForkPool", targets: ["ForkPoolServer", "Tasks", "JSON", "ProcessPool"]),
     ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
     targets: [
         .target(name: "CForkPoolShims"),
         .target(name: "SystemV", dependencies: ["CForkPoolShims"]),
@@ -21,9 +24,15 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CMicroHTTPDShims", "ProcessPool", "SystemV"]),
         .target(name: "JobStore", dependencies: ["SystemV", "CForkPoolShims"]),
         .target(name: "Tasks", dependencies: ["JSON", "ProcessPool"]),
-        .target(name: "JobService", dependencies: ["HTTPServer", "JobStore", "JSON", "ProcessPool", "SystemV", "Tasks", "CForkPoolShims"]),
+        .target(name: "JobService", dependencies: [
+            "HTTPServer", "JobStore", "JSON", "ProcessPool", "SystemV", "Tasks", "CForkPoolShims",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "JSON"),
-        .target(name: "ForkPoolServer", dependencies: ["JobService", "JobStore", "HTTPServer", "JSON", "ProcessPool", "SystemV", "Tasks", "CForkPoolShims"]),
+        .target(name: "ForkPoolServer", dependencies: [
+            "JobService", "JobStore", "HTTPServer", "JSON", "ProcessPool", "SystemV", "Tasks", "CForkPoolShims",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "forkpool", dependencies: ["ForkPoolServer"]),
         // An embedding program with a task of its own (README, "Tasks in Swift").
         .executableTarget(

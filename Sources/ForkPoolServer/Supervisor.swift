@@ -5,6 +5,7 @@ import CForkPoolShims
 import HTTPServer
 import JobService
 import JobStore
+import Logging
 import ProcessPool
 import SystemV
 import Tasks
@@ -49,12 +50,17 @@ final class Supervisor {
     var children: [Role: Child] = [:]
     var draining = false
 
+    /// Installs the log handler for this process and all it forks, so it comes first.
     init(settings: ServiceSettings, catalog: TaskCatalog) {
+        ForkPoolLogHandler.bootstrap(format: settings.logFormat, level: settings.logLevel)
         self.settings = settings
         self.catalog = catalog
+        self.logger = ForkPoolLogHandler.logger(role: "supervisor")
     }
 
-    func log(_ message: String) { logLine("supervisor", message) }
+    let logger: Logger
+
+    func log(_ message: String) { logger.notice("\(message)") }
 
     /// Runs the server to the end; returns the exit code.
     func run() -> Int32 {
@@ -150,17 +156,17 @@ final class Supervisor {
             do {
                 let process = try PoolProcess(settings: settings, table: table, catalog: catalog,
                                               plumbing: .init(wake: poolWake, frontendWakes: frontendWakes),
-                                              log: { logLine(roleName, $0) })
+                                              logger: ForkPoolLogHandler.logger(role: roleName))
                 code = process.run(ready: ready)
             } catch {
-                logLine(roleName, "cannot start: \(error)")
+                ForkPoolLogHandler.logger(role: roleName).critical("cannot start: \(error)")
                 code = 1
             }
         case let .frontend(index):
-            let roleName = "frontend \(index)"
+            let roleName = "frontend-\(index)"
             code = FrontendProcess.run(settings: settings, index: index, table: table, catalog: catalog,
                                        plumbing: .init(listenDescriptor: listenDescriptor, poolWake: poolWake, wake: frontendWakes[index]),
-                                       log: { logLine(roleName, $0) }, ready: ready)
+                                       logger: ForkPoolLogHandler.logger(role: roleName), ready: ready)
         }
         _exit(code)
     }

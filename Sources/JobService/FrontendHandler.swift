@@ -1,5 +1,6 @@
 import HTTPServer
 import JobStore
+import Logging
 import JSON
 import ProcessPool
 import Tasks
@@ -29,6 +30,8 @@ public final class FrontendHandler: HTTPHandler {
     var unrecordedRequests: UInt64 = 0
     /// Called when waiters are ready to be answered (the front-end resumes them).
     var resume: (UInt64) -> Void = { _ in }
+    /// Job events (accepted, canceled) at debug and info level, with the job's id.
+    public var logger = Logger(label: "forkpool", factory: { _ in SwiftLogNoOpLogHandler() })
 
     public init(table: JobTable, catalog: TaskCatalog, settings: ServiceSettings, index: Int, poolWake: EventNotifier) {
         self.table = table
@@ -174,6 +177,7 @@ public final class FrontendHandler: HTTPHandler {
         switch try table.submit(submission.newJob) {
         case let .created(job):
             poolWake.signal()
+            logger.debug("job accepted", metadata: ["job_id": "\(job.id)", "task": "\(job.task)"])
             if let wait, wait > 0 { return try waitFor(job, seconds: wait, isSubmission: true) }
             return .respond(jobResponse(job, status: 202, location: true))
         case let .existing(job):
@@ -202,6 +206,7 @@ public final class FrontendHandler: HTTPHandler {
         switch try table.cancel(id) {
         case let .canceled(job):
             if job.startedAt != nil { poolWake.signal() }
+            logger.info("job canceled", metadata: ["job_id": "\(job.id)", "task": "\(job.task)"])
             return jobResponse(job, status: 200)
         case let .alreadyFinished(job):
             throw APIError(status: 409, code: "already_finished", message: "job \(job.id) already finished (\(job.state.name))")

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import HTTPServer
 import JobStore
+import Logging
 import ProcessPool
 import Tasks
 
@@ -23,16 +24,17 @@ public enum FrontendProcess {
 
     /// Serves until SIGTERM or SIGINT; returns the exit code. `ready` runs once the server answers.
     public static func run(settings: ServiceSettings, index: Int, table: JobTable, catalog: TaskCatalog,
-                           plumbing: Plumbing, log: @escaping (String) -> Void, ready: () -> Void) -> Int32 {
+                           plumbing: Plumbing, logger: Logger, ready: () -> Void) -> Int32 {
         let signals: SignalDescriptor
         do {
             signals = try SignalDescriptor.open([SIGTERM, SIGINT])
             try table.registerFrontend(index: index, pid: getpid())
         } catch {
-            log("front-end \(index) could not start: \(error)")
+            logger.critical("could not start: \(error)")
             return 1
         }
         let handler = FrontendHandler(table: table, catalog: catalog, settings: settings, index: index, poolWake: plumbing.poolWake)
+        handler.logger = logger
         var configuration = HTTPServerConfiguration()
         configuration.listenDescriptor = plumbing.listenDescriptor
         configuration.maximumBodyBytes = settings.maximumBodyBytes
@@ -44,9 +46,11 @@ public enum FrontendProcess {
         configuration.defaultHeaders = [("X-Forkpool-Frontend", "\(getpid())")]
         let server: HTTPServer
         do {
-            server = try HTTPServer(configuration: configuration, handler: handler, logger: { log($0) })
+            // libmicrohttpd's own messages go into the same log.
+            server = try HTTPServer(configuration: configuration, handler: handler,
+                                    logger: { logger.warning("\($0)", metadata: ["source": "libmicrohttpd"]) })
         } catch {
-            log("front-end \(index) could not start its HTTP server: \(error)")
+            logger.critical("could not start the HTTP server: \(error)")
             return 1
         }
         handler.resume = { server.resume(token: $0) }

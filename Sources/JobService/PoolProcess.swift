@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import JobStore
+import Logging
 import ProcessPool
 import Tasks
 
@@ -23,7 +24,7 @@ public final class PoolProcess {
     let table: JobTable
     let catalog: TaskCatalog
     let plumbing: Plumbing
-    let log: (String) -> Void
+    let logger: Logger
     let pool: ProcessPool
     let signals: SignalDescriptor
     /// Jobs in the pool now, by the pool's task id.
@@ -36,12 +37,12 @@ public final class PoolProcess {
     static let retryableFailures: Set<TaskFailure.Code> = [.timeout, .workerCrashed, .startFailed, .protocolError]
 
     public init(settings: ServiceSettings, table: JobTable, catalog: TaskCatalog, plumbing: Plumbing,
-                log: @escaping (String) -> Void) throws {
+                logger: Logger) throws {
         self.settings = settings
         self.table = table
         self.catalog = catalog
         self.plumbing = plumbing
-        self.log = log
+        self.logger = logger
         signals = try SignalDescriptor.open([SIGTERM, SIGINT])
         var configuration = PoolConfiguration()
         configuration.maximumWorkers = settings.workers
@@ -78,10 +79,12 @@ public final class PoolProcess {
     public func run(ready: () -> Void) -> Int32 {
         do {
             let interrupted = try table.recoverInterruptedJobs(reason: "the pool process stopped while the job ran")
-            if !interrupted.isEmpty { log("pool: \(interrupted.count) jobs of a previous pool were retried or failed") }
+            for id in interrupted {
+                logger.notice("job was running when the previous pool stopped: retried or failed", metadata: ["job_id": "\(id)"])
+            }
             try publishStatus()
         } catch {
-            log("pool: cannot use the job table: \(error)")
+            logger.critical("cannot use the job table: \(error)")
             return 1
         }
         ready()
@@ -117,7 +120,7 @@ public final class PoolProcess {
             }
             try drain()
         } catch {
-            log("pool: stopping after an error: \(error)")
+            logger.critical("stopping after an error: \(error)")
             _ = try? pool.shutdown(grace: .seconds(1))
             return 1
         }
@@ -134,6 +137,7 @@ public final class PoolProcess {
         let jobs = try table.takeQueued(limit: free)
         startedSome = startedSome || !jobs.isEmpty
         for job in jobs {
+            logger.debug("job started", metadata: ["job_id": "\(job.id)", "task": "\(job.task)", "attempt": "\(job.attempt)"])
             let timeout: Duration? = job.timeoutMs > 0 ? .milliseconds(Int64(job.timeoutMs)) : nil
             do {
                 let taskID = try pool.submit(PoolTask(name: job.task, input: job.input, timeout: timeout))
@@ -157,10 +161,16 @@ public final class PoolProcess {
             switch result.outcome {
             case let .succeeded(bytes):
                 _ = try table.finish(id, outcome: .succeeded(bytes), retryable: false)
+                logger.debug("job succeeded", metadata: ["job_id": "\(id)", "worker_pid": "\(result.workerPID)"])
             case let .failed(failure):
                 let disposition = try table.finish(id, outcome: .failed(JobErrorCode(name: failure.code.rawValue), failure.message),
                                                    retryable: Self.retryableFailures.contains(failure.code))
-                if disposition == .requeued { log("pool: job \(id) will run again after \(failure.code.rawValue): \(failure.message)") }
+                let metadata: Logger.Metadata = ["job_id": "\(id)", "code": "\(failure.code.rawValue)", "worker_pid": "\(result.workerPID)"]
+                if disposition == .requeued {
+                    logger.notice("job will run again: \(failure.message)", metadata: metadata)
+                } else {
+                    logger.info("job failed: \(failure.message)", metadata: metadata)
+                }
             }
         }
         if any {
@@ -200,7 +210,7 @@ public final class PoolProcess {
     /// queued for the next start instead (a stopped one only while attempts remain).
     private func drain() throws {
         let keepJobs = settings.stateFilePath != nil
-        log("pool: draining, \(running.count) jobs running, grace \(settings.shutdownGraceSeconds) s")
+        logger.notice("draining: \(running.count) jobs running, grace \(settings.shutdownGraceSeconds) s")
         if !keepJobs {
             try table.failQueued(code: .shutdown, message: "the server shut down before the job started")
         }

@@ -1,3 +1,4 @@
+import Logging
 import SystemV
 
 /// Every setting of a running server, shared by the supervisor, the pool and the front-ends.
@@ -29,6 +30,9 @@ public struct ServiceSettings: Sendable {
     public var connectionTimeoutSeconds = 30
     public var maximumConnections = 1024
     public var perIPConnectionLimit = 0
+    public var logFormat: ForkPoolLogHandler.Format = .text
+    /// Job events are `debug` (accepted, started, succeeded) and `info` (failed, canceled).
+    public var logLevel: Logger.Level = .info
     /// Longest `wait` a client may ask for.
     public var maximumWaitSeconds = 60
 
