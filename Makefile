@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN_DEBUG = .build/debug
 BIN_RELEASE = .build/release
 
-.PHONY: run test build deps bench chaos fuzz clean
+.PHONY: run test build deps bench chaos fuzz container-test screenshot clean
 
 # Installs what is missing: libmicrohttpd-dev and friends through apt-get, Python test tools through pip.
 deps:
@@ -39,6 +39,15 @@ chaos: deps
 fuzz: deps
 	$(SWIFT) build --product forkpool
 	$(PYTHON) Tests/fuzz/fuzz_http.py --bin $(BIN_DEBUG)/forkpool
+
+# The Dockerfile's runtime stage, proven without Docker: a debootstrap root with
+# only the runtime packages, the binary run in it under fresh namespaces, a smoke test.
+container-test: deps
+	bash Tests/container/rootfs_smoke.sh
+
+# Screenshots of the status page with headless Chromium, in .build/screenshots.
+screenshot: build
+	bash Tests/ops/screenshot_status_page.sh $(BIN_DEBUG)/forkpool
 
 bench: deps
 	$(SWIFT) build -c release --product forkpool-bench
