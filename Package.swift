@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "ForkPool", targets: ["ForkPoolServer", "Tasks", "JSON", "ProcessPool"]),
     ],
     dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
@@ -23,7 +24,7 @@ let package = Package(
         .target(name: "CMicroHTTPDShims", dependencies: ["CMicroHTTPD"]),
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CMicroHTTPDShims", "ProcessPool", "SystemV"]),
         .target(name: "JobStore", dependencies: ["SystemV", "CForkPoolShims"]),
-        .target(name: "Tasks", dependencies: ["JSON", "ProcessPool"]),
+        .target(name: "Tasks", dependencies: ["JSON", "ProcessPool", "Yams"]),
         .target(name: "JobService", dependencies: [
             "HTTPServer", "JobStore", "JSON", "ProcessPool", "SystemV", "Tasks", "CForkPoolShims",
             .product(name: "Logging", package: "swift-log"),
@@ -56,6 +57,7 @@ let package = Package(
         .testTarget(name: "ProcessPoolTests", dependencies: ["ProcessPool", "SystemV", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "ProcessPool"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "TasksTests", dependencies: ["Tasks", "JSON", "ProcessPool"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -21,6 +21,7 @@ public enum ForkPool {
     static let usage = """
         usage: forkpool serve [flags]     run the job service (forkpool serve --help)
                forkpool status [flags]    show a running server (forkpool status --help)
+               forkpool healthcheck       GET /healthz of a local server; exit 0 when healthy
         """
 
     /// Runs `forkpool serve` or `forkpool status` with `arguments` (the process's own by default) and exits.
@@ -37,8 +38,10 @@ public enum ForkPool {
                     printNow(helpText(command: "serve", summary: "Runs the job service until SIGTERM or SIGINT.", specs: ServeFlags.specs))
                     exit(0)
                 }
-                let settings = try ServeFlags.settings(from: ParsedFlags(rest, specs: ServeFlags.specs, environment: environment))
-                exit(Supervisor(settings: settings, catalog: tasks).run())
+                let flags = try ParsedFlags(rest, specs: ServeFlags.specs, environment: environment)
+                let settings = try ServeFlags.settings(from: flags)
+                let catalog = try ServeFlags.catalog(from: flags, adding: tasks, environment: environment)
+                exit(Supervisor(settings: settings, catalog: catalog).run())
             case "status":
                 let rest = Array(arguments.dropFirst())
                 if rest.contains("--help") || rest.contains("-h") {
@@ -47,6 +50,14 @@ public enum ForkPool {
                     exit(0)
                 }
                 exit(try StatusCommand.run(ParsedFlags(rest, specs: StatusCommand.specs, environment: environment)))
+            case "healthcheck":
+                let rest = Array(arguments.dropFirst())
+                if rest.contains("--help") || rest.contains("-h") {
+                    printNow(helpText(command: "healthcheck", summary: "GET /healthz; exit 0 when it answers 200 (for container health checks).",
+                                      specs: HealthcheckCommand.specs))
+                    exit(0)
+                }
+                exit(try HealthcheckCommand.run(ParsedFlags(rest, specs: HealthcheckCommand.specs, environment: environment)))
             case "--help", "-h", "help":
                 printNow(usage)
                 exit(0)

@@ -3,7 +3,9 @@ import Glibc
 #endif
 import CForkPoolShims
 import JobService
+import Logging
 import SystemV
+import Tasks
 
 /// The flags of `forkpool serve` and how they become `ServiceSettings`.
 enum ServeFlags {
@@ -17,7 +19,7 @@ enum ServeFlags {
         FlagSpec(name: "tasks-per-worker", valueName: "N", help: "tasks a worker runs before it is replaced; 1 forks per task", defaultText: "100"),
         FlagSpec(name: "token", valueName: "SECRET", help: "require Authorization: Bearer SECRET (not on /healthz, /readyz, /metrics)", defaultText: nil),
         FlagSpec(name: "token-file", valueName: "PATH", help: "read the token from a file (first line)", defaultText: nil),
-        FlagSpec(name: "config", valueName: "FILE", help: "task configuration file", defaultText: nil),
+        FlagSpec(name: "config", valueName: "FILE", help: "command tasks (YAML or JSON), checked at start-up", defaultText: nil),
         FlagSpec(name: "state-file", valueName: "PATH", help: "keep the job table in this file so a restart loses no job", defaultText: "none: a System V segment"),
         FlagSpec(name: "ipc-key", valueName: "KEY", help: "System V key: decimal, 0x hex, or an existing path for ftok", defaultText: "0x4650 + port in hex"),
         FlagSpec(name: "max-body-bytes", valueName: "N", help: "largest request body", defaultText: "1048576"),
@@ -31,6 +33,8 @@ enum ServeFlags {
         FlagSpec(name: "shutdown-grace-seconds", valueName: "N", help: "time running jobs get to finish after SIGTERM", defaultText: "10"),
         FlagSpec(name: "connection-timeout-seconds", valueName: "N", help: "idle HTTP connections are closed after this", defaultText: "30"),
         FlagSpec(name: "max-connections", valueName: "N", help: "open connections per front-end", defaultText: "1024"),
+        FlagSpec(name: "log-format", valueName: "text|json", help: "log lines as readable text or as JSON", defaultText: "text"),
+        FlagSpec(name: "log-level", valueName: "LEVEL", help: "trace, debug, info, notice, warning, error or critical", defaultText: "info"),
         FlagSpec(name: "max-connections-per-ip", valueName: "N", help: "open connections per client address per front-end; 0: no limit", defaultText: "0"),
     ]
 
@@ -46,9 +50,6 @@ enum ServeFlags {
             settings.token = token
         } else if let path = flags.string("token-file") {
             settings.token = try readToken(path)
-        }
-        if let path = flags.string("config") {
-            throw UsageError("--config \(path): configuration files (command tasks) are not supported by this version yet")
         }
         if let path = flags.string("state-file") {
             guard !path.isEmpty else { throw UsageError("--state-file must not be empty") }
@@ -76,7 +77,34 @@ enum ServeFlags {
         settings.connectionTimeoutSeconds = try flags.integer("connection-timeout-seconds", 1...3600, default: 30)
         settings.maximumConnections = try flags.integer("max-connections", 1...1_000_000, default: 1024)
         settings.perIPConnectionLimit = try flags.integer("max-connections-per-ip", 0...1_000_000, default: 0)
+        if let text = flags.string("log-format") {
+            guard let format = ForkPoolLogHandler.Format(rawValue: text) else { throw UsageError("--log-format must be text or json, got \"\(text)\"") }
+            settings.logFormat = format
+        }
+        if let text = flags.string("log-level") {
+            guard let level = Logger.Level(rawValue: text) else {
+                throw UsageError("--log-level must be trace, debug, info, notice, warning, error or critical, got \"\(text)\"")
+            }
+            settings.logLevel = level
+        }
         return settings
+    }
+
+    /// `tasks` plus the command tasks of `--config FILE`, read and checked now, before
+    /// anything forks: a bad file is a usage error naming the file, the task and the field.
+    static func catalog(from flags: ParsedFlags, adding tasks: TaskCatalog, environment: [String: String]) throws -> TaskCatalog {
+        guard let path = flags.string("config") else { return tasks }
+        guard !path.isEmpty else { throw UsageError("--config must not be empty") }
+        var catalog = tasks
+        do {
+            let commands = try TaskConfig.load(path: path, reservedNames: Set(tasks.all.map(\.name)), environment: environment)
+            for command in commands { try catalog.register(command.definition) }
+        } catch let error as TaskConfigError {
+            throw UsageError(error.description)
+        } catch {
+            throw UsageError("--config \(path): \(error)")
+        }
+        return catalog
     }
 
     private static func readToken(_ path: String) throws -> String {

@@ -162,8 +162,8 @@ public final class ProcessPool {
         return ids
     }
 
-    /// Cancels a task: a waiting one is dropped, a running one's worker is killed
-    /// with SIGKILL. Either way it ends with a `canceled` result. Returns false if
+    /// Cancels a task: a waiting one is dropped, a running one's worker is stopped
+    /// (SIGTERM, then SIGKILL after the termination grace). Either way it ends with a `canceled` result. Returns false if
     /// the task is neither waiting nor running.
     @discardableResult
     public func cancel(_ id: UInt64) -> Bool {
@@ -176,8 +176,9 @@ public final class ProcessPool {
         guard let worker = workers.values.first(where: { $0.assignment?.id == id && $0.assignment?.verdict == nil }) else {
             return false
         }
+        // SIGTERM first (SIGKILL follows after the termination grace), so a worker can stop what it started.
         stop(worker, verdict: TaskFailure(code: .canceled, message: "canceled while running in worker \(worker.pid)"),
-             signal: SIGKILL)
+             signal: SIGTERM)
         return true
     }
 

@@ -22,6 +22,14 @@ public struct TaskError: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
+/// Error a handler can throw to fail its task with code `result_too_large` and this
+/// message: a result it stopped producing because it grew past a limit of its own.
+public struct TaskResultTooLarge: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
 /// The tasks a pool can run, by name. Workers look handlers up here after the
 /// fork, so the registry must be complete before the pool starts workers.
 public struct TaskRegistry {

@@ -43,6 +43,8 @@ struct WorkerMain {
                                message: "result of \(result.count) bytes exceeds the limit of \(resultLimit) bytes")
             }
             return .succeeded(id: id, result: result)
+        } catch let error as TaskResultTooLarge {
+            return .failed(id: id, code: .resultTooLarge, message: error.message)
         } catch {
             return .failed(id: id, code: .taskError, message: "\(error)")
         }

@@ -126,7 +126,7 @@ struct PoolHarnessTests {
         let canceled = output.lines.filter { $0.hasPrefix("canceled ") }
         #expect(canceled.count == 2)
         #expect(canceled.allSatisfy { $0.contains(" canceled ") })
-        #expect(canceled.contains { $0.hasPrefix("canceled running") && $0.contains("SIGKILL") })
+        #expect(canceled.contains { $0.hasPrefix("canceled running") && $0.contains("SIGTERM") })
         #expect(f["killed-one"]?.hasPrefix("worker_crashed") == true)
         #expect(f["killed-one"]?.contains("SIGUSR1") == true)
         #expect(f["killed-all"] == "2 worker_crashed")
