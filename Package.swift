@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "CMicroHTTPDShims", dependencies: ["CMicroHTTPD"]),
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CMicroHTTPDShims", "ProcessPool", "SystemV"]),
         .target(name: "JobStore", dependencies: ["SystemV", "CForkPoolShims"]),
-        .target(name: "Tasks", dependencies: ["JSON", "ProcessPool", "Yams"]),
+        .target(name: "Tasks", dependencies: ["JSON", "ProcessPool", "SystemV", "CForkPoolShims", "Yams"]),
         .target(name: "JobService", dependencies: [
             "HTTPServer", "JobStore", "JSON", "ProcessPool", "SystemV", "Tasks", "CForkPoolShims",
             .product(name: "Logging", package: "swift-log"),
