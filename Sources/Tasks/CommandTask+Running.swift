@@ -19,7 +19,7 @@ extension CommandTask {
     /// group is killed too, so nothing it started in the background outlives it.
     public func run(input: [UInt8], context: TaskContext) throws -> [UInt8] {
         let invocation = try invocation(for: input)
-        let environment = environment(from: currentEnvironment())
+        let environment = environment(from: ProcessEnvironment.current)
         // SIGPIPE is blocked too: a command that does not read its input makes write fail with EPIPE instead.
         let (signalDescriptor, previousMask) = try Syscall.openSignalDescriptor([SIGTERM, SIGCHLD, SIGPIPE])
         var run = CommandRun(task: self, signalDescriptor: signalDescriptor)
@@ -265,18 +265,4 @@ private struct CommandRun {
         closeDescriptor(&stderrDescriptor)
         closeDescriptor(&progressDescriptor)
     }
-}
-
-/// The environment of this process, read without Foundation.
-private func currentEnvironment() -> [String: String] {
-    var result: [String: String] = [:]
-    var pointer = environ
-    while let entry = pointer.pointee {
-        let text = String(cString: entry)
-        if let equals = text.firstIndex(of: "=") {
-            result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-        }
-        pointer += 1
-    }
-    return result
 }

@@ -3,8 +3,8 @@ import Glibc
 #endif
 
 /// The process environment, read without Foundation.
-enum ProcessEnvironment {
-    static var current: [String: String] {
+public enum ProcessEnvironment {
+    public static var current: [String: String] {
         var result: [String: String] = [:]
         var pointer = environ
         while let entry = pointer.pointee {
@@ -22,7 +22,7 @@ extension ProcessEnvironment {
     /// Removes `name` from the environment and overwrites its value in place first:
     /// unsetenv alone leaves the bytes where /proc/PID/environ (of this process and
     /// of every child forked later) still shows them.
-    static func scrub(_ name: String) {
+    public static func scrub(_ name: String) {
         var pointer = environ
         let prefix = Array((name + "=").utf8)
         while let entry = pointer.pointee {
