@@ -24,46 +24,48 @@ public enum ForkPool {
                forkpool healthcheck       GET /healthz of a local server; exit 0 when healthy
         """
 
-    /// Runs `forkpool serve` or `forkpool status` with `arguments` (the process's own by default) and exits.
+    /// A subcommand: its flags, a line for `--help`, and what it does with them (returns the exit code).
+    struct Subcommand {
+        let summary: String
+        let specs: [FlagSpec]
+        let run: (ParsedFlags, [String: String]) throws -> Int32
+    }
+
+    static func subcommands(tasks: TaskCatalog) -> [String: Subcommand] {
+        [
+            "serve": Subcommand(summary: "Runs the job service until SIGTERM or SIGINT.", specs: ServeFlags.specs) { flags, environment in
+                let settings = try ServeFlags.settings(from: flags)
+                let catalog = try ServeFlags.catalog(from: flags, adding: tasks, environment: environment)
+                return Supervisor(settings: settings, catalog: catalog).run()
+            },
+            "status": Subcommand(summary: "Shows a running server's front-ends, workers, queue and jobs.",
+                                 specs: StatusCommand.specs) { flags, _ in try StatusCommand.run(flags) },
+            "healthcheck": Subcommand(summary: "GET /healthz; exit 0 when it answers 200 (for container health checks).",
+                                      specs: HealthcheckCommand.specs) { flags, _ in try HealthcheckCommand.run(flags) },
+        ]
+    }
+
+    /// Runs `forkpool serve`, `status` or `healthcheck` with `arguments` (the process's own by default) and exits.
     public static func main(arguments: [String] = Array(CommandLine.arguments.dropFirst()),
                             tasks: TaskCatalog = .builtIn()) -> Never {
         let environment = ProcessEnvironment.current
         // The token must not reach any child's environment.
         ProcessEnvironment.scrub("FORKPOOL_TOKEN")
         do {
-            switch arguments.first {
-            case "serve":
-                let rest = Array(arguments.dropFirst())
-                if rest.contains("--help") || rest.contains("-h") {
-                    printNow(helpText(command: "serve", summary: "Runs the job service until SIGTERM or SIGINT.", specs: ServeFlags.specs))
-                    exit(0)
-                }
-                let flags = try ParsedFlags(rest, specs: ServeFlags.specs, environment: environment)
-                let settings = try ServeFlags.settings(from: flags)
-                let catalog = try ServeFlags.catalog(from: flags, adding: tasks, environment: environment)
-                exit(Supervisor(settings: settings, catalog: catalog).run())
-            case "status":
-                let rest = Array(arguments.dropFirst())
-                if rest.contains("--help") || rest.contains("-h") {
-                    printNow(helpText(command: "status", summary: "Shows a running server's front-ends, workers, queue and jobs.",
-                                      specs: StatusCommand.specs))
-                    exit(0)
-                }
-                exit(try StatusCommand.run(ParsedFlags(rest, specs: StatusCommand.specs, environment: environment)))
-            case "healthcheck":
-                let rest = Array(arguments.dropFirst())
-                if rest.contains("--help") || rest.contains("-h") {
-                    printNow(helpText(command: "healthcheck", summary: "GET /healthz; exit 0 when it answers 200 (for container health checks).",
-                                      specs: HealthcheckCommand.specs))
-                    exit(0)
-                }
-                exit(try HealthcheckCommand.run(ParsedFlags(rest, specs: HealthcheckCommand.specs, environment: environment)))
-            case "--help", "-h", "help":
+            guard let name = arguments.first else { throw UsageError(usage) }
+            if ["--help", "-h", "help"].contains(name) {
                 printNow(usage)
                 exit(0)
-            default:
-                throw UsageError(arguments.first.map { "unknown command \"\($0)\"\n\(usage)" } ?? usage)
             }
+            guard let command = subcommands(tasks: tasks)[name] else {
+                throw UsageError("unknown command \"\(name)\"\n\(usage)")
+            }
+            let rest = Array(arguments.dropFirst())
+            if rest.contains("--help") || rest.contains("-h") {
+                printNow(helpText(command: name, summary: command.summary, specs: command.specs))
+                exit(0)
+            }
+            exit(try command.run(ParsedFlags(rest, specs: command.specs, environment: environment), environment))
         } catch let error as UsageError {
             logLine("cli", error.description)
             exit(2)
