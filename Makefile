@@ -49,9 +49,9 @@ container-test: deps
 screenshot: build
 	bash Tests/ops/screenshot_status_page.sh $(BIN_DEBUG)/forkpool
 
+# forkpool against its references in one run, one table with ratios (bench/run.sh; about 3 minutes).
 bench: deps
-	$(SWIFT) build -c release --product forkpool-bench
-	$(BIN_RELEASE)/forkpool-bench
+	bash bench/run.sh
 
 clean:
 	rm -rf .build

@@ -136,7 +136,7 @@ public final class FrontendHandler: HTTPHandler {
         default:
             let prefix = "/v1/jobs/"
             let text = path.dropFirst(prefix.count)
-            guard path.hasPrefix(prefix), !text.isEmpty, !text.contains("/") else { throw APIError.notFound("no route \(path)") }
+            guard path.hasPrefix(prefix), !text.isEmpty, !text.utf8.contains(UInt8(ascii: "/")) else { throw APIError.notFound("no route \(path)") }
             try allow(method, ["GET", "DELETE"], request)
             guard let id = JobID(text) else { throw APIError.notFound("no job \(text)") }
             return method == "DELETE" ? .respond(try cancel(id)) : try get(id, request)

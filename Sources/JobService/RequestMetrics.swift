@@ -14,7 +14,7 @@ enum RequestMetrics {
         var template = path
         if path.hasPrefix("/v1/jobs/") {
             let rest = path.dropFirst("/v1/jobs/".count)
-            if !rest.isEmpty && !rest.contains("/") { template = "/v1/jobs/{id}" }
+            if !rest.isEmpty && !rest.utf8.contains(UInt8(ascii: "/")) { template = "/v1/jobs/{id}" }
         }
         return routes.firstIndex { $0.method == method && $0.path == template } ?? routes.count - 1
     }

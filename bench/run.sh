@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# bench/run.sh: forkpool's whole benchmark in one run, one table (the lead wires it as `make bench`).
+#
+# Builds the release `forkpool` and `forkpool-bench`, compiles the C load generator and
+# references (bench/src/*.c) with gcc -O2 into .build/bench/, then runs bench/bench.py:
+# end-to-end throughput (fork per task and reused workers), latency, poll throughput beside a
+# minimal C libmicrohttpd server, scaling over front-ends and stored jobs, memory, and the
+# engine beside bare C fork and pre-forked loops. Needs gcc, libmicrohttpd-dev, wrk, python3.
+#
+# Environment: BENCH_QUICK=1 fills 20k instead of 1M stored jobs (to try the script quickly);
+# BENCH_FILL_SECONDS bounds each fill of the table (default 180).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "bench/run.sh: $1 is missing (apt-get install $2)" >&2; exit 2; }; }
+need gcc gcc
+need wrk wrk
+need python3 python3
+[ -e /usr/include/microhttpd.h ] || { echo "bench/run.sh: libmicrohttpd-dev is missing" >&2; exit 2; }
+
+SWIFT=${SWIFT:-swift}
+echo "building: $SWIFT build -c release --product forkpool, --product forkpool-bench, bench/src/*.c" >&2
+"$SWIFT" build -c release --product forkpool >&2
+"$SWIFT" build -c release --product forkpool-bench >&2
+mkdir -p .build/bench
+CFLAGS="-O2 -Wall -Wextra -Werror"
+gcc $CFLAGS -pthread -o .build/bench/loadgen bench/src/loadgen.c
+gcc $CFLAGS -o .build/bench/fork_loop bench/src/fork_loop.c
+gcc $CFLAGS -o .build/bench/prefork_rtt bench/src/prefork_rtt.c
+gcc $CFLAGS -o .build/bench/mhd_minimal bench/src/mhd_minimal.c -lmicrohttpd
+
+# bench.py stops its servers on SIGTERM/SIGINT itself; pass ours on to it.
+PYTHONDONTWRITEBYTECODE=1 python3 bench/bench.py &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null || true; wait "$child" || true; exit 130' INT TERM
+set +e
+wait "$child"
+code=$?
+exit $code
