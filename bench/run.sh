@@ -12,11 +12,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need() { command -v "$1" >/dev/null 2>&1 || { echo "bench/run.sh: $1 is missing (apt-get install $2)" >&2; exit 2; }; }
-need gcc gcc
-need wrk wrk
-need python3 python3
-[ -e /usr/include/microhttpd.h ] || { echo "bench/run.sh: libmicrohttpd-dev is missing" >&2; exit 2; }
+# Installs what the references and the load need when it is missing (wrk, gcc).
+missing=()
+command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+[ -e /usr/include/microhttpd.h ] || missing+=(libmicrohttpd-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bench/run.sh: installing ${missing[*]}" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v python3 >/dev/null 2>&1 || { echo "bench/run.sh: python3 is missing" >&2; exit 2; }
 
 SWIFT=${SWIFT:-swift}
 echo "building: $SWIFT build -c release --product forkpool, --product forkpool-bench, bench/src/*.c" >&2
