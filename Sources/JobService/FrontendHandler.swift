@@ -73,9 +73,9 @@ public final class FrontendHandler: HTTPHandler {
         guard let waiter = waiters.removeValue(forKey: token) else {
             return APIError(status: 500, code: "internal", message: "lost track of a long poll").response
         }
-        publishWaiting()
         do {
-            guard let job = try table.job(waiter.job) else { throw APIError.notFound("job \(waiter.job) is gone") }
+            let job = try table.job(waiter.job, frontend: index, requests: takeUnrecordedRequests(), waiting: waiters.count)
+            guard let job else { throw APIError.notFound("job \(waiter.job) is gone") }
             if waiter.isSubmission {
                 return jobResponse(job, status: job.state.isFinished ? 200 : 202, location: true)
             }
@@ -265,14 +265,19 @@ public final class FrontendHandler: HTTPHandler {
         let token = nextToken
         nextToken += 1
         waiters[token] = Waiter(job: job.id, isSubmission: isSubmission)
-        // Publish the waiter before looking again: a job that finishes after this
-        // look is then sure to find our flag set and wake us.
-        publishWaiting()
-        if try table.finished([job.id]).first == true {
+        // The waiter is published and the job looked at under one lock: a job that
+        // finishes after this look is sure to find our count set, and the pool wakes us.
+        let watch = try table.watch(job.id, frontend: index, requests: takeUnrecordedRequests(), waiting: waiters.count)
+        switch watch {
+        case .waiting:
+            break
+        case let .finished(latest):
+            // Our count stays one too high until the next record: at worst one needless wake-up.
             waiters.removeValue(forKey: token)
-            publishWaiting()
-            guard let latest = try table.job(job.id) else { throw APIError.notFound("no job \(job.id)") }
             return .respond(jobResponse(latest, status: 200, location: isSubmission))
+        case .gone:
+            waiters.removeValue(forKey: token)
+            throw APIError.notFound("no job \(job.id)")
         }
         let deadline = MonotonicClock.deadline(after: .milliseconds(Int64(seconds * 1000)))
         return .suspend(token: token, deadline: deadline)
@@ -291,18 +296,14 @@ public final class FrontendHandler: HTTPHandler {
         for token in waiters.keys { resume(token) }
     }
 
-    private var publishedWaiting = -1
-
-    private func publishWaiting() {
-        guard waiters.count != publishedWaiting else { return }
-        publishedWaiting = waiters.count
-        recordActivity()
-    }
-
     /// Adds this front-end's request count and waiting connections to the table.
     public func recordActivity() {
-        try? table.recordFrontendActivity(index: index, requests: unrecordedRequests, waiting: waiters.count)
-        unrecordedRequests = 0
+        try? table.recordFrontendActivity(index: index, requests: takeUnrecordedRequests(), waiting: waiters.count)
+    }
+
+    private func takeUnrecordedRequests() -> UInt64 {
+        defer { unrecordedRequests = 0 }
+        return unrecordedRequests
     }
 
     // MARK: Answers

@@ -151,21 +151,32 @@ public final class PoolProcess {
         try storeAssignmentsAndProgress()
     }
 
-    /// Writes finished runs to the table and wakes the front-ends that wait; true if any finished.
+    /// Writes finished runs to the table (one lock for all) and wakes the front-ends
+    /// that wait; true if any finished.
     private func storeResults() throws -> Bool {
-        var any = false
+        var runs: [(id: JobID, outcome: RunOutcome, retryable: Bool)] = []
+        var results: [TaskResult] = []
         while let result = pool.takeResult() {
             guard let id = running.removeValue(forKey: result.taskID) else { continue }
             latestProgress.removeValue(forKey: result.taskID)
-            any = true
             switch result.outcome {
             case let .succeeded(bytes):
-                _ = try table.finish(id, outcome: .succeeded(bytes), retryable: false)
-                logger.debug("job succeeded", metadata: ["job_id": "\(id)", "worker_pid": "\(result.workerPID)"])
+                runs.append((id, .succeeded(bytes), false))
             case let .failed(failure):
-                let disposition = try table.finish(id, outcome: .failed(JobErrorCode(name: failure.code.rawValue), failure.message),
-                                                   retryable: Self.retryableFailures.contains(failure.code))
-                let metadata: Logger.Metadata = ["job_id": "\(id)", "code": "\(failure.code.rawValue)", "worker_pid": "\(result.workerPID)"]
+                runs.append((id, .failed(JobErrorCode(name: failure.code.rawValue), failure.message),
+                             Self.retryableFailures.contains(failure.code)))
+            }
+            results.append(result)
+        }
+        guard !runs.isEmpty else { return false }
+        let (dispositions, waiting) = try table.finish(runs)
+        for ((id, _, _), (result, disposition)) in zip(runs, zip(results, dispositions)) {
+            var metadata: Logger.Metadata = ["job_id": "\(id)", "worker_pid": "\(result.workerPID)"]
+            switch result.outcome {
+            case .succeeded:
+                logger.debug("job succeeded", metadata: metadata)
+            case let .failed(failure):
+                metadata["code"] = "\(failure.code.rawValue)"
                 if disposition == .requeued {
                     logger.notice("job will run again: \(failure.message)", metadata: metadata)
                 } else {
@@ -173,12 +184,10 @@ public final class PoolProcess {
                 }
             }
         }
-        if any {
-            for index in try table.frontendsWaiting() where index < plumbing.frontendWakes.count {
-                plumbing.frontendWakes[index].signal()
-            }
+        for index in waiting where index < plumbing.frontendWakes.count {
+            plumbing.frontendWakes[index].signal()
         }
-        return any
+        return true
     }
 
     private func storeAssignmentsAndProgress() throws {

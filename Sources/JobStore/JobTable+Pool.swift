@@ -56,32 +56,44 @@ extension JobTable {
     /// attempts left puts the job back in the queue instead.
     public func finish(_ id: JobID, outcome: RunOutcome, retryable: Bool,
                        now: Int64 = wallClockMilliseconds()) throws -> FinishDisposition {
+        try locked { finishUnlocked(id, outcome: outcome, retryable: retryable, now: now) }
+    }
+
+    /// Runs that ended, stored under one acquisition of the lock; also returns the
+    /// front-ends that hold long polls now, so the pool wakes only those.
+    public func finish(_ runs: [(id: JobID, outcome: RunOutcome, retryable: Bool)],
+                       now: Int64 = wallClockMilliseconds()) throws -> (dispositions: [FinishDisposition], waitingFrontends: [Int]) {
         try locked {
-            guard let slot = slot(for: id), slot.state == .running else { return .ignored }
-            switch outcome {
-            case let .succeeded(result):
-                let blocks = blocksNeeded(for: result.count)
-                while Int(header.freeBlockCount) < blocks {
-                    guard evictOldestFinished() else {
-                        finish(slot, state: .failed, code: .resultTooLarge,
-                               message: "the result of \(result.count) bytes does not fit the table's data area now", now: now)
-                        return .finished(.failed)
-                    }
+            let dispositions = runs.map { finishUnlocked($0.id, outcome: $0.outcome, retryable: $0.retryable, now: now) }
+            return (dispositions, (0..<Int(header.frontendCount)).filter { header.frontend($0).waiting > 0 })
+        }
+    }
+
+    private func finishUnlocked(_ id: JobID, outcome: RunOutcome, retryable: Bool, now: Int64) -> FinishDisposition {
+        guard let slot = slot(for: id), slot.state == .running else { return .ignored }
+        switch outcome {
+        case let .succeeded(result):
+            let blocks = blocksNeeded(for: result.count)
+            while Int(header.freeBlockCount) < blocks {
+                guard evictOldestFinished() else {
+                    finish(slot, state: .failed, code: .resultTooLarge,
+                           message: "the result of \(result.count) bytes does not fit the table's data area now", now: now)
+                    return .finished(.failed)
                 }
-                releaseChain(slot.result)
-                slot.result = storeChain(result)
-                slot.errorCode = .none
-                publishFinished(slot, state: .succeeded, now: now)
-                return .finished(.succeeded)
-            case let .failed(code, message):
-                if retryable && slot.attempts < slot.maxAttempts {
-                    metrics.observeRun(task: metrics.slot(ofTask: slot.taskName), seconds: Double(now - slot.startedAt) / 1000)
-                    requeue(slot)
-                    return .requeued
-                }
-                finish(slot, state: .failed, code: code, message: message, now: now)
-                return .finished(.failed)
             }
+            releaseChain(slot.result)
+            slot.result = storeChain(result)
+            slot.errorCode = .none
+            publishFinished(slot, state: .succeeded, now: now)
+            return .finished(.succeeded)
+        case let .failed(code, message):
+            if retryable && slot.attempts < slot.maxAttempts {
+                metrics.observeRun(task: metrics.slot(ofTask: slot.taskName), seconds: Double(now - slot.startedAt) / 1000)
+                requeue(slot)
+                return .requeued
+            }
+            finish(slot, state: .failed, code: code, message: message, now: now)
+            return .finished(.failed)
         }
     }
 

@@ -30,6 +30,31 @@ extension JobTable {
         try locked { slot(for: id).map(snapshot(of:)) }
     }
 
+    /// What a long poll finds when it starts watching a job.
+    public enum Watch: Sendable {
+        case finished(JobSnapshot)
+        case waiting
+        case gone
+    }
+
+    /// For a long poll, under one lock: adds front-end `index`'s request count, records
+    /// how many long polls it holds (so the pool knows to wake it), and looks at the job.
+    public func watch(_ id: JobID, frontend index: Int, requests: UInt64, waiting: Int) throws -> Watch {
+        try locked {
+            recordActivityUnlocked(index: index, requests: requests, waiting: waiting)
+            guard let slot = slot(for: id) else { return .gone }
+            return slot.state.isFinished ? .finished(snapshot(of: slot)) : .waiting
+        }
+    }
+
+    /// The job `id` names, and front-end `index`'s activity recorded, under one lock (a long poll's answer).
+    public func job(_ id: JobID, frontend index: Int, requests: UInt64, waiting: Int) throws -> JobSnapshot? {
+        try locked {
+            recordActivityUnlocked(index: index, requests: requests, waiting: waiting)
+            return slot(for: id).map(snapshot(of:))
+        }
+    }
+
     /// Whether each job has finished (or is gone), without copying results: what long polls check.
     public func finished(_ ids: [JobID]) throws -> [Bool] {
         try locked { ids.map { slot(for: $0).map { $0.state.isFinished } ?? true } }
@@ -99,12 +124,14 @@ extension JobTable {
 
     /// Counts a request served by front-end `index` and records how many connections it holds suspended.
     public func recordFrontendActivity(index: Int, requests: UInt64, waiting: Int) throws {
+        try locked { recordActivityUnlocked(index: index, requests: requests, waiting: waiting) }
+    }
+
+    private func recordActivityUnlocked(index: Int, requests: UInt64, waiting: Int) {
         guard index >= 0 && index < TableHeader.maximumFrontends else { return }
-        try locked {
-            let record = header.frontend(index)
-            record.requests &+= requests
-            record.waiting = UInt32(waiting)
-        }
+        let record = header.frontend(index)
+        record.requests &+= requests
+        record.waiting = UInt32(waiting)
     }
 
     /// Front-ends that hold suspended long polls now.
