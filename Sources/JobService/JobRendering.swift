@@ -11,7 +11,14 @@ enum JobRendering {
         JSONWriter.writeString(job.task, into: &out)
         out.append(contentsOf: #","state":""#.utf8)
         out.append(contentsOf: job.state.name.utf8)
-        out.append(contentsOf: #"","priority":\#(job.priority),"attempts":\#(job.attempts),"max_attempts":\#(job.maxAttempts),"timeout_ms":\#(job.timeoutMs)"#.utf8)
+        out.append(contentsOf: #"","priority":"#.utf8)
+        appendInteger(job.priority, to: &out)
+        out.append(contentsOf: #","attempts":"#.utf8)
+        appendDigits(job.attempts, to: &out)
+        out.append(contentsOf: #","max_attempts":"#.utf8)
+        appendDigits(job.maxAttempts, to: &out)
+        out.append(contentsOf: #","timeout_ms":"#.utf8)
+        appendDigits(Int(job.timeoutMs), to: &out)
         if let result = job.result {
             out.append(contentsOf: #","result":"#.utf8)
             out.append(contentsOf: result)
@@ -31,17 +38,18 @@ enum JobRendering {
             out.append(UInt8(ascii: "}"))
         }
         if let pid = job.workerPID {
-            out.append(contentsOf: #","worker_pid":\#(pid)"#.utf8)
+            out.append(contentsOf: #","worker_pid":"#.utf8)
+            appendInteger(Int(pid), to: &out)
         }
         out.append(contentsOf: #","created_at":""#.utf8)
-        out.append(contentsOf: iso8601(milliseconds: job.createdAt).utf8)
+        appendISO8601(milliseconds: job.createdAt, to: &out)
         if let started = job.startedAt {
             out.append(contentsOf: #"","started_at":""#.utf8)
-            out.append(contentsOf: iso8601(milliseconds: started).utf8)
+            appendISO8601(milliseconds: started, to: &out)
         }
         if let finished = job.finishedAt {
             out.append(contentsOf: #"","finished_at":""#.utf8)
-            out.append(contentsOf: iso8601(milliseconds: finished).utf8)
+            appendISO8601(milliseconds: finished, to: &out)
         }
         out.append(contentsOf: #""}"#.utf8)
     }
