@@ -17,6 +17,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -557,3 +558,30 @@ def run_cli(*args: str, timeout: float = 15.0, env: dict | None = None) -> subpr
     full_env.update(env or {})
     return subprocess.run([FORKPOOL_BIN, *args], capture_output=True, text=True, timeout=timeout,
                           stdin=subprocess.DEVNULL, env=full_env)
+
+
+def serve_must_refuse(*flags: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Runs `forkpool serve` with flags it must refuse; if it starts anyway, it is stopped and cleaned up."""
+    key = unique_ipc_key()
+    # The flags under test come last (so a flag without its value really is the last argument).
+    args = [FORKPOOL_BIN, "serve", "--host", "127.0.0.1", *SMALL]
+    if not any(f.startswith("--ipc-key") for f in flags):
+        args += ["--ipc-key", str(key)]
+    if not any(f.startswith("--port") for f in flags):
+        args += ["--port", "0"]
+    args += list(flags)
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("FORKPOOL_")}
+    full_env.update(env or {})
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            env=full_env, text=True)
+    try:
+        out, err = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        # It started a server: stop it (one SIGTERM), then fail.
+        proc.terminate()
+        out, err = proc.communicate(timeout=30)
+        for kind in sysv_objects_with_key(key):
+            subprocess.run(["ipcrm", "-M" if kind == "shm" else "-S", str(key)], check=False)
+        pytest.fail(f"forkpool serve {' '.join(flags)} started a server instead of refusing: {out!r} {err[-500:]!r}")
+    assert not sysv_objects_with_key(key), "a refused start left System V objects"
+    return subprocess.CompletedProcess(args, proc.returncode, out, err)

@@ -11,31 +11,7 @@ import pytest
 import fp
 
 
-def serve_must_refuse(*flags: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Runs `forkpool serve` with flags it must refuse; if it starts anyway, it is stopped and cleaned up."""
-    key = fp.unique_ipc_key()
-    # The flags under test come last (so a flag without its value really is the last argument).
-    args = [fp.FORKPOOL_BIN, "serve", "--host", "127.0.0.1", *fp.SMALL]
-    if not any(f.startswith("--ipc-key") for f in flags):
-        args += ["--ipc-key", str(key)]
-    if not any(f.startswith("--port") for f in flags):
-        args += ["--port", "0"]
-    args += list(flags)
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("FORKPOOL_")}
-    full_env.update(env or {})
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                            env=full_env, text=True)
-    try:
-        out, err = proc.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        # It started a server: stop it (one SIGTERM), then fail.
-        proc.terminate()
-        out, err = proc.communicate(timeout=30)
-        for kind in fp.sysv_objects_with_key(key):
-            subprocess.run(["ipcrm", "-M" if kind == "shm" else "-S", str(key)], check=False)
-        pytest.fail(f"forkpool serve {' '.join(flags)} started a server instead of refusing: {out!r} {err[-500:]!r}")
-    assert not fp.sysv_objects_with_key(key), "a refused start left System V objects"
-    return subprocess.CompletedProcess(args, proc.returncode, out, err)
+serve_must_refuse = fp.serve_must_refuse
 
 
 @pytest.mark.parametrize("flags,named", [

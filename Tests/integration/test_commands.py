@@ -345,21 +345,7 @@ def test_only_allowed_and_fixed_variables_and_never_the_token(server_factory, tm
 
 def serve_refusing(config_path: str, *flags: str) -> subprocess.CompletedProcess:
     """`forkpool serve --config FILE` that must refuse to start; stopped and cleaned up if it starts anyway."""
-    key = fp.unique_ipc_key()
-    args = [fp.FORKPOOL_BIN, "serve", "--host", "127.0.0.1", "--port", "0", "--ipc-key", str(key), *fp.SMALL,
-            "--config", config_path, *flags]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FORKPOOL_")}
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, text=True)
-    try:
-        out, err = proc.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.terminate()
-        out, err = proc.communicate(timeout=30)
-        for kind in fp.sysv_objects_with_key(key):
-            subprocess.run(["ipcrm", "-M" if kind == "shm" else "-S", str(key)], check=False)
-        pytest.fail(f"forkpool started with a bad config instead of refusing: {out!r} {err[-500:]!r}")
-    assert not fp.sysv_objects_with_key(key), "a refused start left System V objects"
-    return subprocess.CompletedProcess(args, proc.returncode, out, err)
+    return fp.serve_must_refuse("--config", config_path, *flags)
 
 
 BAD_CONFIGS = [
