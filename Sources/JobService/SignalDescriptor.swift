@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CForkPoolShims
+import ProcessPool
 import SystemV
 
 /// Signals delivered as a readable descriptor (signalfd): the process blocks them
@@ -38,18 +39,5 @@ public struct SignalDescriptor: Sendable {
         var empty = sigset_t()
         sigemptyset(&empty)
         sigprocmask(SIG_SETMASK, &empty, nil)
-    }
-}
-
-/// Names like `SIGTERM`, for messages.
-func signalName(_ signal: Int32) -> String {
-    switch signal {
-    case SIGTERM: return "SIGTERM"
-    case SIGINT: return "SIGINT"
-    case SIGHUP: return "SIGHUP"
-    case SIGCHLD: return "SIGCHLD"
-    case SIGKILL: return "SIGKILL"
-    case SIGQUIT: return "SIGQUIT"
-    default: return "signal \(signal)"
     }
 }

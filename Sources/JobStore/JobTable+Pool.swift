@@ -178,11 +178,6 @@ extension JobTable {
             header.frontendCount = UInt32(frontends)
         }
     }
-
-    /// The completion counter: it grows whenever a job finishes.
-    public func completions() throws -> UInt64 {
-        try locked { header.completions }
-    }
 }
 
 extension JobTable {

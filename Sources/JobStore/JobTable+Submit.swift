@@ -161,6 +161,5 @@ extension JobTable {
         adjustCount(previous, by: -1)
         adjustCount(state, by: 1)
         header.addFinished(state)
-        header.completions &+= 1
     }
 }

@@ -7,7 +7,7 @@
 ///      24    8   slotsOffset         32  bucketsOffset      40  blockLinksOffset 48  blocksOffset
 ///      56    8   nextSequence        64  freeSlotHead (i32) 68  freeSlotCount    72  freeBlockHead
 ///      76    4   freeBlockCount      80  listHead (oldest)  84  listTail          88  finishedHead
-///      92    4   finishedTail        96  queuedCount       100  draining        104  completions (u64)
+///      92    4   finishedTail        96  queuedCount       100  draining        104  (8 bytes unused)
 ///     112   28   stateCounts[7]     140  recoveries        144  nextQueueSequence (u64)
 ///     152    8   submittedTotal     160  finishedTotal[succeeded, failed, canceled] (3 x u64)
 ///     184    8   evictedTotal       192  retriedTotal      200  supervisorPID    204  poolPID
@@ -55,7 +55,6 @@ struct TableHeader {
     var finishedTail: Int32 { get { fields.get(92) } nonmutating set { fields.set(92, newValue) } }
     var queuedCount: UInt32 { get { fields.get(96) } nonmutating set { fields.set(96, newValue) } }
     var draining: UInt32 { get { fields.get(100) } nonmutating set { fields.set(100, newValue) } }
-    var completions: UInt64 { get { fields.get(104) } nonmutating set { fields.set(104, newValue) } }
     func stateCount(_ state: JobState) -> UInt32 { fields.get(112 + Int(state.rawValue) * 4) }
     func setStateCount(_ state: JobState, _ value: UInt32) { fields.set(112 + Int(state.rawValue) * 4, value) }
     var recoveries: UInt32 { get { fields.get(140) } nonmutating set { fields.set(140, newValue) } }
