@@ -169,9 +169,10 @@ def test_every_answer_names_a_frontend_of_this_server(shared_server):
 
 
 def test_the_status_page_is_one_self_contained_html_page(server_factory):
-    server = server_factory("--workers", "1", token="page-secret")
+    # Two workers: the sleep keeps one busy while the failing job runs on the other.
+    server = server_factory("--workers", "2", token="page-secret")
     client = server.client()
-    job = client.submit_ok({"task": "sleep", "input": {"ms": 5000}})
+    job = client.submit_ok({"task": "sleep", "input": {"ms": 30000}})
     client.wait_running(job["id"])
     client.submit_ok({"task": "fail", "input": {"message": "x"}}, wait=5)
     assert server.client(token=None).get("/").status_code == 401, "the page shows job ids: it needs the token"
