@@ -27,7 +27,9 @@ public struct HTTPServerConfiguration: Sendable {
     /// `MHD_OPTION_PER_IP_CONNECTION_LIMIT`; 0 = none.
     public var perIPConnectionLimit: Int = 0
     /// `MHD_OPTION_CONNECTION_MEMORY_LIMIT`: each connection's buffer for headers and I/O.
-    public var connectionMemoryLimit: Int = 64 * 1024
+    /// libmicrohttpd's own default. It zeroes the whole buffer between requests on a
+    /// kept-alive connection, so every KiB here costs every request (64 KiB cost polls 4%).
+    public var connectionMemoryLimit: Int = 32 * 1024
     /// Added to every answer (e.g. `X-Forkpool-Frontend: <pid>`).
     public var defaultHeaders: [(name: String, value: String)] = []
 

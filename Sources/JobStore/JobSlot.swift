@@ -130,14 +130,17 @@ struct JobSlot {
         nonmutating set { fields.setBytes(152, newValue, capacity: 32) }
     }
     var taskName: String {
-        get { String(decoding: fields.bytes(184, length: Int(fields.get(102, as: UInt8.self))), as: UTF8.self) }
+        get { String(decoding: fields.bytes(184, length: min(Int(fields.get(102, as: UInt8.self)), Self.taskNameCapacity)), as: UTF8.self) }
         nonmutating set {
             let written = fields.setBytes(184, newValue.utf8, capacity: Self.taskNameCapacity)
             fields.set(102, UInt8(written))
         }
     }
     var progressMessage: String {
-        get { String(decoding: fields.bytes(248, length: Int(fields.get(103, as: UInt8.self))), as: UTF8.self) }
+        get {
+            let length = min(Int(fields.get(103, as: UInt8.self)), Self.progressMessageCapacity)
+            return String(decoding: fields.bytes(248, length: length), as: UTF8.self)
+        }
         nonmutating set {
             let written = fields.setBytes(248, truncatedUTF8(newValue, to: Self.progressMessageCapacity),
                                           capacity: Self.progressMessageCapacity)

@@ -27,7 +27,7 @@ extension JobTable {
 
     /// The job `id` names, or nil if it is unknown or gone.
     public func job(_ id: JobID) throws -> JobSnapshot? {
-        try locked { slot(for: id).map(snapshot(of:)) }
+        try readWithoutLock { slot(for: id).map(snapshot(of:)) }
     }
 
     /// What a long poll finds when it starts watching a job.

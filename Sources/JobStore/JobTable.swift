@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CForkPoolShims
 import SystemV
 
 /// The job table in shared memory, guarded by one System V semaphore.
@@ -153,13 +154,44 @@ public final class JobTable: @unchecked Sendable {
     func locked<T>(_ body: () throws -> T) throws -> T {
         try semaphores.lock()
         defer { try? semaphores.unlock() }
+        header.beginChange()
+        defer { header.endChange() }
         if header.writerPID != 0 {
             recover()
         }
-        header.writerPID = getpid()
+        header.writerPID = fp_current_pid()
         defer { header.writerPID = 0 }
         return try body()
     }
+
+    /// Reads without the semaphore when no change is under way, else under it.
+    ///
+    /// `body` copies what it needs out of the table. The copy counts only if the
+    /// change sequence was even before it and unchanged after it (a seqlock): then no
+    /// holder changed anything meanwhile. `body` may see a half-changed table before
+    /// that check, so it must not trust what it reads: chains and lengths are bounded,
+    /// unknown values map to defaults. A holder that died left the sequence odd, so
+    /// readers take the lock, whose next holder repairs the table.
+    func readWithoutLock<T>(_ body: () -> T) throws -> T {
+        for _ in 0..<Self.optimisticAttempts {
+            let before = header.changeSequence
+            guard before & 1 == 0 else { break }
+            let value = body()
+            fp_fence_acquire()
+            if header.changeSequence == before {
+                readsWithoutLock += 1
+                return value
+            }
+        }
+        return try locked(body)
+    }
+
+    /// Copies tried before giving up and taking the lock: writes are short, so a
+    /// second try usually finds the table still.
+    static let optimisticAttempts = 2
+
+    /// Reads this process answered without the semaphore (for tests and the benchmark).
+    public private(set) var readsWithoutLock = 0
 
     /// Runs `body` inside the table's lock, marked as a change under way, as every
     /// operation does. For tools and tests that must act at that very moment: the

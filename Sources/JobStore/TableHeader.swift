@@ -1,3 +1,5 @@
+import CForkPoolShims
+
 /// The first 4 KiB of the table (see `TableLayout`).
 ///
 /// ```
@@ -7,7 +9,7 @@
 ///      24    8   slotsOffset         32  bucketsOffset      40  blockLinksOffset 48  blocksOffset
 ///      56    8   nextSequence        64  freeSlotHead (i32) 68  freeSlotCount    72  freeBlockHead
 ///      76    4   freeBlockCount      80  listHead (oldest)  84  listTail          88  finishedHead
-///      92    4   finishedTail        96  queuedCount       100  draining        104  (8 bytes unused)
+///      92    4   finishedTail        96  queuedCount       100  draining        104  changeSequence (u64)
 ///     112   28   stateCounts[7]     140  recoveries        144  nextQueueSequence (u64)
 ///     152    8   submittedTotal     160  finishedTotal[succeeded, failed, canceled] (3 x u64)
 ///     184    8   evictedTotal       192  retriedTotal      200  supervisorPID    204  poolPID
@@ -44,6 +46,22 @@ struct TableHeader {
     }
 
     var writerPID: Int32 { get { fields.get(20) } nonmutating set { fields.set(20, newValue) } }
+    /// Odd while a lock holder may be changing the table; see `JobTable.readWithoutLock`.
+    var changeSequence: UInt64 {
+        fp_atomic_load_acquire_u64(fields.base.advanced(by: 104).assumingMemoryBound(to: UInt64.self))
+    }
+    /// Makes the sequence odd, before a lock holder changes anything. A holder that died left it odd already.
+    func beginChange() {
+        let sequence = changeSequence
+        if sequence & 1 == 0 { storeChangeSequence(sequence &+ 1) }
+    }
+    /// Makes the sequence even again: the table is whole.
+    func endChange() {
+        storeChangeSequence(changeSequence &+ 1)
+    }
+    private func storeChangeSequence(_ value: UInt64) {
+        fp_atomic_store_u64(fields.base.advanced(by: 104).assumingMemoryBound(to: UInt64.self), value)
+    }
     var nextSequence: UInt64 { get { fields.get(56) } nonmutating set { fields.set(56, newValue) } }
     var freeSlotHead: Int32 { get { fields.get(64) } nonmutating set { fields.set(64, newValue) } }
     var freeSlotCount: UInt32 { get { fields.get(68) } nonmutating set { fields.set(68, newValue) } }

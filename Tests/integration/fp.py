@@ -442,6 +442,10 @@ class Server:
         except FileNotFoundError:
             return ""
 
+    def remove_stderr_log(self):
+        """The log file outlives the process so a failure can quote it; the factory removes it last."""
+        Path(self.stderr_file.name).unlink(missing_ok=True)
+
     def child_pids(self) -> list[int]:
         return children_of(self.pid)
 
@@ -549,6 +553,7 @@ class Factory:
             if found:
                 tail = server.stderr_text()[-3000:]
                 problems.append(f"server {' '.join(server.args[1:])}:\n  " + "\n  ".join(found) + f"\n  stderr tail:\n{tail}")
+            server.remove_stderr_log()
         self.servers.clear()
         return problems
 

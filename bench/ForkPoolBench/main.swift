@@ -39,16 +39,27 @@ func row(_ columns: [String]) {
     print(zip(columns, widths).map { $0 + String(repeating: " ", count: max(1, $1 - $0.count)) }.joined())
 }
 
+/// Sections to run: all by default, or those named on the command line (to profile one alone).
+let sections = Set(CommandLine.arguments.dropFirst())
+func wanted(_ section: String) -> Bool { sections.isEmpty || sections.contains(section) }
+let unknown = sections.subtracting(["fork", "reused", "semaphore"])
+guard unknown.isEmpty else {
+    print("usage: forkpool-bench [fork] [reused] [semaphore]  (unknown: \(unknown.sorted().joined(separator: " ")))")
+    exit(2)
+}
+
 print("forkpool engine benchmark: \(taskCount) trivial tasks per row, no HTTP")
 row(["mode", "workers", "tasks/s"])
-for workers in [1, 4, 16] {
+for workers in [1, 4, 16] where wanted("fork") {
     row(["fork per task", "\(workers)", String(Int(try tasksPerSecond(workers: workers, tasksPerWorker: 1)))])
 }
-for workers in [1, 4, 16] {
+for workers in [1, 4, 16] where wanted("reused") {
     row(["reused workers", "\(workers)", String(Int(try tasksPerSecond(workers: workers, tasksPerWorker: taskCount)))])
 }
-let pairs = 1_000_000
-let pairsPerSecond = try SemaphoreBenchmark.lockUnlockPairsPerSecond(pairs: pairs)
-print("")
-print("System V semaphore (SEM_UNDO) lock+unlock: \(Int(pairsPerSecond)) pairs/s, "
-    + "\(String(Int(1e9 / pairsPerSecond))) ns per pair (\(pairs) pairs)")
+if wanted("semaphore") {
+    let pairs = 1_000_000
+    let pairsPerSecond = try SemaphoreBenchmark.lockUnlockPairsPerSecond(pairs: pairs)
+    print("")
+    print("System V semaphore (SEM_UNDO) lock+unlock: \(Int(pairsPerSecond)) pairs/s, "
+        + "\(String(Int(1e9 / pairsPerSecond))) ns per pair (\(pairs) pairs)")
+}

@@ -53,4 +53,16 @@ const char *fp_errno_name(int code);
 void fp_atomic_add_u64(uint64_t *counter, uint64_t amount);
 uint64_t fp_atomic_load_u64(const uint64_t *counter);
 
+// The job table's change sequence (a seqlock): a writer makes it odd before it changes
+// anything and even again after; a reader that saw the same even value before and after
+// copying knows its copy is whole. The reader's loads are acquire; the writer's stores are
+// sequentially consistent, so no change to the table moves above the odd store.
+uint64_t fp_atomic_load_acquire_u64(const uint64_t *sequence);
+void fp_atomic_store_u64(uint64_t *sequence, uint64_t value);
+void fp_fence_acquire(void);
+
+// getpid(2) without the system call: glibc has not cached it since 2.25, and the table
+// lock records the holder on every operation. Forgotten in a child by a pthread_atfork handler.
+int fp_current_pid(void);
+
 #endif
