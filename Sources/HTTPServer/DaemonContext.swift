@@ -31,7 +31,8 @@ final class DaemonContext {
     init(handler: any HTTPHandler, configuration: HTTPServerConfiguration, logger: @escaping (String) -> Void) {
         self.handler = handler
         self.maximumBodyBytes = max(0, configuration.maximumBodyBytes)
-        self.defaultHeaders = configuration.defaultHeaders
+        // libmicrohttpd computes Content-Length from the body.
+        self.defaultHeaders = configuration.defaultHeaders.filter { !isContentLength($0.name) }
         self.logger = logger
         requestHeadTimeoutSeconds = max(0, configuration.requestHeadTimeoutSeconds)
         headDeadlines = RequestHeadDeadlines(allowance: UInt64(requestHeadTimeoutSeconds) * 1_000_000_000)
@@ -98,7 +99,6 @@ final class DaemonContext {
         withUnsafeMutablePointer(to: &query) {
             _ = MHD_get_connection_values_n(connection, .GET_ARGUMENT_KIND, DaemonCallbacks.collectPair, $0)
         }
-        let remote = fp_mhd_connection_client_address(connection).map { SocketAddress.text(of: $0) } ?? ""
         nextSerial += 1
         liveRequests += 1
         return RequestState(
@@ -107,7 +107,7 @@ final class DaemonContext {
             path: url.map { String(cString: $0) } ?? "",
             query: query,
             headers: headers.map { (name: asciiLowercased($0.name), value: $0.value) },
-            remoteAddress: remote)
+            peer: PeerAddress(copying: fp_mhd_connection_client_address(connection)))
     }
 
     private func dispatch(_ state: RequestState, connection: OpaquePointer) -> MHD_Result {
@@ -136,7 +136,7 @@ final class DaemonContext {
         let bytes = response.wireBytes(extraHeaders: defaultHeaders, includeBody: state.method != "HEAD")
         let fd = fp_mhd_connection_fd(connection)
         if fd < 0 || Syscalls.sendNow(fd, bytes) < bytes.count {
-            logger("HTTPServer: could not write the whole 413 for \(state.method) \(state.path) to \(state.remoteAddress)")
+            logger("HTTPServer: could not write the whole 413 for \(state.method) \(state.path) to \(state.peer.text)")
         }
         closingOnPurpose = true
         return .NO
@@ -160,14 +160,17 @@ final class DaemonContext {
             return .NO
         }
         defer { MHD_destroy_response(mhdResponse) }
-        for (name, value) in response.headers + defaultHeaders {
-            // libmicrohttpd computes Content-Length from the body.
-            if asciiLowercased(name) == "content-length" { continue }
-            if MHD_add_response_header(mhdResponse, name, value) != .YES {
-                logger("HTTPServer: header \"\(name)\" refused by libmicrohttpd")
-            }
+        for (name, value) in response.headers where !isContentLength(name) {
+            add(name, value, to: mhdResponse)
         }
+        for (name, value) in defaultHeaders { add(name, value, to: mhdResponse) }
         return MHD_queue_response(connection, UInt32(status), mhdResponse)
+    }
+
+    private func add(_ name: String, _ value: String, to response: OpaquePointer) {
+        if MHD_add_response_header(response, name, value) != .YES {
+            logger("HTTPServer: header \"\(name)\" refused by libmicrohttpd")
+        }
     }
 
     // MARK: Completion and logging

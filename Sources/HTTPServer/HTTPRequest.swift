@@ -11,7 +11,8 @@ public struct HTTPRequest: Sendable {
     /// The whole body, at most `HTTPServerConfiguration.maximumBodyBytes` long.
     public let body: [UInt8]
     /// The peer's address, for example `127.0.0.1` or `::1`.
-    public let remoteAddress: String
+    public var remoteAddress: String { peer.text }
+    let peer: PeerAddress
 
     public init(
         method: String,
@@ -26,7 +27,7 @@ public struct HTTPRequest: Sendable {
         self.query = query
         self.headers = headers.map { (name: asciiLowercased($0.name), value: $0.value) }
         self.body = body
-        self.remoteAddress = remoteAddress
+        self.peer = PeerAddress(text: remoteAddress)
     }
 
     /// For headers already lowercased.
@@ -36,14 +37,14 @@ public struct HTTPRequest: Sendable {
         query: [(name: String, value: String)],
         lowercasedHeaders: [(name: String, value: String)],
         body: [UInt8],
-        remoteAddress: String
+        peer: PeerAddress
     ) {
         self.method = method
         self.path = path
         self.query = query
         self.headers = lowercasedHeaders
         self.body = body
-        self.remoteAddress = remoteAddress
+        self.peer = peer
     }
 
     /// The first value of the query argument `name`.
@@ -59,6 +60,13 @@ public struct HTTPRequest: Sendable {
 }
 
 /// Lowercases ASCII letters only: header names are ASCII, and this never depends on a locale.
+/// Whether `name` is `Content-Length` in any case, without making a lowercased copy.
+func isContentLength(_ name: String) -> Bool {
+    let wanted = "content-length".utf8
+    return name.utf8.count == wanted.count
+        && zip(name.utf8, wanted).allSatisfy { byte, lower in byte == lower || byte &+ 0x20 == lower && lower >= 0x61 }
+}
+
 func asciiLowercased(_ text: String) -> String {
     guard text.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return text }
     return String(decoding: text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)

@@ -18,7 +18,7 @@ final class RequestState {
     let path: String
     let query: [(name: String, value: String)]
     let headers: [(name: String, value: String)]
-    let remoteAddress: String
+    let peer: PeerAddress
     var body: [UInt8] = []
     var phase: Phase = .receiving
     /// The `struct MHD_Connection *`, kept only while suspended, to resume it.
@@ -30,20 +30,20 @@ final class RequestState {
         path: String,
         query: [(name: String, value: String)],
         headers: [(name: String, value: String)],
-        remoteAddress: String
+        peer: PeerAddress
     ) {
         self.serial = serial
         self.method = method
         self.path = path
         self.query = query
         self.headers = headers
-        self.remoteAddress = remoteAddress
+        self.peer = peer
     }
 
     var request: HTTPRequest {
         HTTPRequest(
             method: method, path: path, query: query, lowercasedHeaders: headers,
-            body: body, remoteAddress: remoteAddress)
+            body: body, peer: peer)
     }
 
     /// The declared `Content-Length`, if it is a plain decimal number.

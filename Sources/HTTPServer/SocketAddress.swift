@@ -46,3 +46,44 @@ enum SocketAddress {
         }
     }
 }
+
+/// A request's peer, kept as the socket address and turned into text only when asked:
+/// most requests never ask, and formatting it for each one cost a poll about 1%.
+struct PeerAddress: Sendable {
+    private enum Storage: Sendable {
+        case v4(sockaddr_in)
+        case v6(sockaddr_in6)
+        case text(String)
+    }
+
+    private let storage: Storage
+
+    init(text: String) { storage = .text(text) }
+
+    /// Copies the address libmicrohttpd holds for the connection (nil or another family: no address).
+    init(copying address: UnsafePointer<sockaddr>?) {
+        switch address.map({ Int32($0.pointee.sa_family) }) {
+        case AF_INET:
+            storage = .v4(address!.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee })
+        case AF_INET6:
+            storage = .v6(address!.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee })
+        default:
+            storage = .text("")
+        }
+    }
+
+    var text: String {
+        switch storage {
+        case .text(let text):
+            return text
+        case .v4(var address):
+            return withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress.text(of: $0) }
+            }
+        case .v6(var address):
+            return withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress.text(of: $0) }
+            }
+        }
+    }
+}

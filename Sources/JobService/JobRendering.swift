@@ -5,9 +5,9 @@ import JSON
 /// and result are raw JSON and go in verbatim.
 enum JobRendering {
     static func write(_ job: JobSnapshot, into out: inout [UInt8]) {
-        out.append(contentsOf: #"{"id":"#.utf8)
-        JSONWriter.writeString(job.id.description, into: &out)
-        out.append(contentsOf: #","task":"#.utf8)
+        out.append(contentsOf: #"{"id":""#.utf8)
+        job.id.append(to: &out)
+        out.append(contentsOf: #"","task":"#.utf8)
         JSONWriter.writeString(job.task, into: &out)
         out.append(contentsOf: #","state":""#.utf8)
         out.append(contentsOf: job.state.name.utf8)

@@ -9,14 +9,31 @@ enum RequestMetrics {
     static let statuses = [200, 202, 400, 401, 404, 405, 409, 413, 415, 422, 429, 500, 503]
 
     /// The route index of a request: its template, or "other" for unknown routes and methods.
+    /// Compares in place (no copies): it runs for every request.
     static func route(method: String, path: String) -> Int {
-        let method = method == "HEAD" ? "GET" : method
-        var template = path
-        if path.hasPrefix("/v1/jobs/") {
-            let rest = path.dropFirst("/v1/jobs/".count)
-            if !rest.isEmpty && !rest.utf8.contains(UInt8(ascii: "/")) { template = "/v1/jobs/{id}" }
+        let isGet = method == "GET" || method == "HEAD"
+        let template: Int?
+        switch path {
+        case "/healthz": template = isGet ? 0 : nil
+        case "/readyz": template = isGet ? 1 : nil
+        case "/metrics": template = isGet ? 2 : nil
+        case "/v1/status": template = isGet ? 3 : nil
+        case "/v1/tasks": template = isGet ? 4 : nil
+        case "/v1/jobs": template = isGet ? 5 : method == "POST" ? 6 : nil
+        case "/": template = isGet ? 9 : nil
+        default:
+            guard isJobPath(path) else { template = nil; break }
+            template = isGet ? 7 : method == "DELETE" ? 8 : nil
         }
-        return routes.firstIndex { $0.method == method && $0.path == template } ?? routes.count - 1
+        return template ?? routes.count - 1
+    }
+
+    /// `/v1/jobs/{id}`: one non-empty segment after the prefix.
+    private static func isJobPath(_ path: String) -> Bool {
+        let prefix = "/v1/jobs/".utf8
+        let bytes = path.utf8
+        guard bytes.count > prefix.count, bytes.starts(with: prefix) else { return false }
+        return !bytes.dropFirst(prefix.count).contains(UInt8(ascii: "/"))
     }
 
     /// The status index; statuses not listed count as "other" (the last index).

@@ -19,46 +19,54 @@ public struct JobID: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses the 22-character text form; nil for anything else.
     public init?(_ text: some StringProtocol) {
-        let utf8 = Array(text.utf8)
-        guard utf8.count == 22 else { return nil }
-        var bits: [UInt8] = []
-        bits.reserveCapacity(16)
-        var accumulator: UInt32 = 0
-        var bitCount = 0
-        for character in utf8 {
-            guard let value = Self.decodeTable[Int(character)] else { return nil }
-            accumulator = accumulator << 6 | UInt32(value)
-            bitCount += 6
-            if bitCount >= 8 {
-                bitCount -= 8
-                bits.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bitCount)))
+        // The 128 bits shift in through high:low, six per character; the 22nd character
+        // carries the last two bits and four zero bits.
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        var count = 0
+        for character in text.utf8 {
+            guard count < 22, let value = Self.decodeTable[Int(character)] else { return nil }
+            count += 1
+            if count < 22 {
+                high = high << 6 | low >> 58
+                low = low << 6 | UInt64(value)
+            } else {
+                // Nonzero padding bits would let two texts name one id.
+                guard value & 0xF == 0 else { return nil }
+                high = high << 2 | low >> 62
+                low = low << 2 | UInt64(value >> 4)
             }
         }
-        // 22 characters carry 132 bits: the last 4 must be zero, or two texts would name one id.
-        guard bits.count == 16, accumulator & ((1 << UInt32(bitCount)) - 1) == 0 else { return nil }
-        slot = bits[0..<4].reduce(0) { $0 << 8 | UInt32($1) }
-        generation = bits[4..<8].reduce(0) { $0 << 8 | UInt32($1) }
-        secret = bits[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
+        guard count == 22 else { return nil }
+        slot = UInt32(truncatingIfNeeded: high >> 32)
+        generation = UInt32(truncatingIfNeeded: high)
+        secret = low
     }
 
     public var description: String {
-        var bytes: [UInt8] = []
-        for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: slot >> UInt32(shift))) }
-        for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: generation >> UInt32(shift))) }
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: secret >> UInt64(shift))) }
         var text: [UInt8] = []
-        var accumulator: UInt32 = 0
-        var bitCount = 0
-        for byte in bytes {
-            accumulator = accumulator << 8 | UInt32(byte)
-            bitCount += 8
-            while bitCount >= 6 {
-                bitCount -= 6
-                text.append(Self.alphabet[Int((accumulator >> UInt32(bitCount)) & 63)])
-            }
-        }
-        if bitCount > 0 { text.append(Self.alphabet[Int((accumulator << UInt32(6 - bitCount)) & 63)]) }
+        text.reserveCapacity(22)
+        append(to: &text)
         return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Appends the 22 characters of the text form (URL-safe: JSON needs no escaping for them).
+    public func append(to out: inout [UInt8]) {
+        let high = UInt64(slot) << 32 | UInt64(generation)
+        // 128 bits and 4 zero bits make 22 six-bit characters, most significant first.
+        for index in 0..<22 {
+            let shift = 132 - 6 * (index + 1)  // of the character's lowest bit, in the 132-bit number
+            let value: UInt64
+            if shift >= 68 {
+                value = high >> UInt64(shift - 68)
+            } else if shift >= 4 {
+                let inLow = shift - 4
+                value = inLow + 6 > 64 ? (secret >> UInt64(inLow)) | (high << UInt64(64 - inLow)) : secret >> UInt64(inLow)
+            } else {
+                value = secret << UInt64(4 - shift)
+            }
+            out.append(Self.alphabet[Int(value & 63)])
+        }
     }
 
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)

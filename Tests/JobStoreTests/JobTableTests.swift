@@ -41,6 +41,18 @@ func created(_ outcome: SubmitOutcome, sourceLocation: SourceLocation = #_source
 
 @Suite("Job ids")
 struct JobIDTests {
+    /// Known answers from Python's `base64.urlsafe_b64encode(struct.pack(">IIQ", slot, generation, secret))`.
+    @Test(arguments: [
+        (UInt32(1), UInt32(2), UInt64(0x0102_0304_0506_0708), "AAAAAQAAAAIBAgMEBQYHCA"),
+        (UInt32.max, UInt32(0x8000_0001), UInt64(0xFEDC_BA98_7654_3210), "_____4AAAAH-3LqYdlQyEA"),
+        (UInt32(7), UInt32(0), UInt64(0), "AAAABwAAAAAAAAAAAAAAAA"),
+    ])
+    func isBase64URLOfTheBigEndianFields(_ slot: UInt32, _ generation: UInt32, _ secret: UInt64, _ text: String) {
+        let id = JobID(slot: slot, generation: generation, secret: secret)
+        #expect(id.description == text)
+        #expect(JobID(text) == id)
+    }
+
     @Test func roundTripsThroughText() {
         for _ in 0..<1000 {
             let id = JobID(slot: .random(in: 0...UInt32.max), generation: .random(in: 0...UInt32.max), secret: .random(in: 0...UInt64.max))
