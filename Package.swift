@@ -20,7 +20,8 @@ let package = Package(
         .target(name: "CForkPoolShims"),
         .target(name: "SystemV", dependencies: ["CForkPoolShims"]),
         .target(name: "ProcessPool", dependencies: ["SystemV", "CForkPoolShims"]),
-        .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
+        // The header only: the front-ends dlopen libmicrohttpd (see CMicroHTTPDShims/library.c).
+        .systemLibrary(name: "CMicroHTTPD", providers: [.apt(["libmicrohttpd-dev"])]),
         .target(name: "CMicroHTTPDShims", dependencies: ["CMicroHTTPD"]),
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CMicroHTTPDShims", "ProcessPool", "SystemV"]),
         .target(name: "JobStore", dependencies: ["SystemV", "CForkPoolShims"]),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh: forkpool's whole benchmark in one run, one table (the lead wires it as `make bench`).
 #
-# Builds the release `forkpool` and `forkpool-bench`, compiles the C load generator and
+# Builds the release `forkpool` and `forkpool-bench` (static Swift runtime, as in the image), compiles the C load generator and
 # references (bench/src/*.c) with gcc -O2 into .build/bench/, then runs bench/bench.py:
 # end-to-end throughput (fork per task and reused workers), latency, poll throughput beside a
 # minimal C libmicrohttpd server, scaling over front-ends and stored jobs, memory, and the
@@ -24,9 +24,14 @@ fi
 command -v python3 >/dev/null 2>&1 || { echo "bench/run.sh: python3 is missing" >&2; exit 2; }
 
 SWIFT=${SWIFT:-swift}
-echo "building: $SWIFT build -c release --product forkpool, --product forkpool-bench, bench/src/*.c" >&2
-"$SWIFT" build -c release --product forkpool >&2
-"$SWIFT" build -c release --product forkpool-bench >&2
+# The binaries as the container image ships them: release, Swift's runtime linked in
+# statically (a fork copies fewer mappings). Their own build directory, so the debug and
+# release builds of `make test` and `make run` are not rebuilt.
+BUILD=(-c release --static-swift-stdlib --scratch-path .build/static)
+echo "building: $SWIFT build ${BUILD[*]} --product forkpool, --product forkpool-bench; bench/src/*.c" >&2
+"$SWIFT" build "${BUILD[@]}" --product forkpool >&2
+"$SWIFT" build "${BUILD[@]}" --product forkpool-bench >&2
+export BENCH_BUILD=.build/static/release
 mkdir -p .build/bench
 CFLAGS="-O2 -Wall -Wextra -Werror"
 gcc $CFLAGS -pthread -o .build/bench/loadgen bench/src/loadgen.c

@@ -72,8 +72,8 @@ final class Supervisor {
             return 1
         }
         for role in [Role.pool] + (0..<settings.frontends).map(Role.frontend) { start(role) }
-        guard waitUntilReady() else {
-            log("the pool and front-ends did not all become ready within 30 s")
+        if let failure = waitUntilReady() {
+            log("cannot start: \(failure)")
             stopChildren(grace: .seconds(2))
             tearDown()
             return 1
@@ -171,25 +171,28 @@ final class Supervisor {
         _exit(code)
     }
 
-    private func waitUntilReady() -> Bool {
+    /// Nil once the pool and every front-end said they are ready; else why they did not.
+    private func waitUntilReady() -> String? {
         var pending = settings.frontends + 1
         let deadline = MonotonicClock.deadline(after: .seconds(30))
         while pending > 0 {
             var fds = [pollfd(fd: readyPipe.read, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0)]
             let timeout = MonotonicClock.pollTimeout(until: deadline)
-            if timeout == 0 { return false }
+            if timeout == 0 { return "the pool and front-ends did not all become ready within 30 s" }
             _ = poll(&fds, 2, timeout)
             var bytes = [UInt8](repeating: 0, count: 64)
             let count = read(readyPipe.read, &bytes, 64)
             if count > 0 { pending -= count }
             if fds[1].revents != 0 {
                 let received: [Int32] = signals!.take()
-                if received.contains(SIGTERM) || received.contains(SIGINT) { return false }
-                if received.contains(SIGCHLD) && reapChildren(restart: false) { return false }
+                if received.contains(SIGTERM) || received.contains(SIGINT) { return "stopped by a signal while starting" }
+                if received.contains(SIGCHLD) && reapChildren(restart: false) {
+                    return "a process exited while starting (its reason is logged above)"
+                }
             }
         }
-        return true
+        return nil
     }
 
     // MARK: The loop

@@ -94,10 +94,10 @@ final class DaemonContext {
         var headers: [(name: String, value: String)] = []
         var query: [(name: String, value: String)] = []
         withUnsafeMutablePointer(to: &headers) {
-            _ = MHD_get_connection_values_n(connection, .HEADER_KIND, DaemonCallbacks.collectPair, $0)
+            _ = fp_mhd_get_connection_values_n(connection, .HEADER_KIND, DaemonCallbacks.collectPair, $0)
         }
         withUnsafeMutablePointer(to: &query) {
-            _ = MHD_get_connection_values_n(connection, .GET_ARGUMENT_KIND, DaemonCallbacks.collectPair, $0)
+            _ = fp_mhd_get_connection_values_n(connection, .GET_ARGUMENT_KIND, DaemonCallbacks.collectPair, $0)
         }
         nextSerial += 1
         liveRequests += 1
@@ -121,7 +121,7 @@ final class DaemonContext {
             suspended[state.serial] = state
             waiters[token, default: []].insert(state.serial)
             deadlines.insert(.init(deadline: deadline, serial: state.serial))
-            MHD_suspend_connection(connection)
+            fp_mhd_suspend_connection(connection)
             return .YES
         }
     }
@@ -151,24 +151,24 @@ final class DaemonContext {
         }
         let created: OpaquePointer? = response.body.withUnsafeBytes { raw in
             guard let base = raw.baseAddress, raw.count > 0 else {
-                return MHD_create_response_from_buffer(0, nil, .RESPMEM_PERSISTENT)
+                return fp_mhd_create_response_from_buffer(0, nil, .RESPMEM_PERSISTENT)
             }
-            return MHD_create_response_from_buffer(raw.count, UnsafeMutableRawPointer(mutating: base), .RESPMEM_MUST_COPY)
+            return fp_mhd_create_response_from_buffer(raw.count, UnsafeMutableRawPointer(mutating: base), .RESPMEM_MUST_COPY)
         }
         guard let mhdResponse = created else {
             logger("HTTPServer: MHD_create_response_from_buffer failed; closing the connection")
             return .NO
         }
-        defer { MHD_destroy_response(mhdResponse) }
+        defer { fp_mhd_destroy_response(mhdResponse) }
         for (name, value) in response.headers where !isContentLength(name) {
             add(name, value, to: mhdResponse)
         }
         for (name, value) in defaultHeaders { add(name, value, to: mhdResponse) }
-        return MHD_queue_response(connection, UInt32(status), mhdResponse)
+        return fp_mhd_queue_response(connection, UInt32(status), mhdResponse)
     }
 
     private func add(_ name: String, _ value: String, to response: OpaquePointer) {
-        if MHD_add_response_header(response, name, value) != .YES {
+        if fp_mhd_add_response_header(response, name, value) != .YES {
             logger("HTTPServer: header \"\(name)\" refused by libmicrohttpd")
         }
     }
@@ -262,7 +262,7 @@ final class DaemonContext {
         forget(state, token: token)
         state.phase = .resuming(token: token, timedOut: timedOut)
         state.connection = nil
-        MHD_resume_connection(connection)
+        fp_mhd_resume_connection(connection)
         needsRun = true
     }
 

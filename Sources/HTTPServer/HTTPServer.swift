@@ -55,6 +55,9 @@ public final class HTTPServer {
         let boundPort: Int
         let started: OpaquePointer
         do {
+            if let reason = fp_mhd_open() {
+                throw HTTPServerError("cannot open \(FP_MHD_LIBRARY) (Debian package libmicrohttpd12): \(String(cString: reason))")
+            }
             // Several processes may share an inherited socket: a loser of an accept race must not block.
             try Syscalls.setNonBlocking(listenDescriptor)
             boundPort = try ListeningSocket.port(of: listenDescriptor)
@@ -70,7 +73,7 @@ public final class HTTPServer {
         }
         let epoll = fp_mhd_daemon_epoll_fd(started)
         guard epoll >= 0 else {
-            MHD_stop_daemon(started)  // closes the socket too
+            fp_mhd_stop_daemon(started)  // closes the socket too
             logTarget.deallocate()
             throw HTTPServerError("MHD_get_daemon_info(MHD_DAEMON_INFO_EPOLL_FD) gave no descriptor")
         }
@@ -136,14 +139,14 @@ public final class HTTPServer {
             guard let daemon = self.daemon else { return }
             _ = context.expireDeadlines(now: MonotonicClock.now)
             context.needsRun = false
-            if MHD_run(daemon) != .YES { context.logger("HTTPServer: MHD_run failed") }
+            if fp_mhd_run(daemon) != .YES { context.logger("HTTPServer: MHD_run failed") }
         }
     }
 
     /// What MHD_get_timeout asks for, in poll(2) milliseconds; -1 = no limit.
     private func pollTimeout(_ daemon: OpaquePointer) -> Int32 {
         var milliseconds: CUnsignedLongLong = 0
-        guard MHD_get_timeout(daemon, &milliseconds) == .YES else { return -1 }
+        guard fp_mhd_get_timeout(daemon, &milliseconds) == .YES else { return -1 }
         return Int32(clamping: milliseconds)
     }
 
@@ -176,7 +179,7 @@ public final class HTTPServer {
     public func stopAccepting() {
         guard let daemon, accepting else { return }
         accepting = false
-        let listenDescriptor = MHD_quiesce_daemon(daemon)
+        let listenDescriptor = fp_mhd_quiesce_daemon(daemon)
         if listenDescriptor >= 0 { Syscalls.close(listenDescriptor) }
     }
 
@@ -190,9 +193,9 @@ public final class HTTPServer {
         context.resumeAll()
         if context.needsRun {
             context.needsRun = false
-            _ = MHD_run(daemon)
+            _ = fp_mhd_run(daemon)
         }
-        MHD_stop_daemon(daemon)
+        fp_mhd_stop_daemon(daemon)
         self.daemon = nil
         accepting = false
     }

@@ -59,4 +59,58 @@ int fp_mhd_connection_fd(struct MHD_Connection *connection);
 // in *socket_context when the connection started, or NULL.
 void *fp_mhd_connection_socket_context(struct MHD_Connection *connection);
 
+// libmicrohttpd is opened at run time (library.c says why). The file name it is opened by:
+// Debian's libmicrohttpd12, the runtime package of libmicrohttpd-dev.
+#define FP_MHD_LIBRARY "libmicrohttpd.so.12"
+
+/// Opens libmicrohttpd once per process; NULL when it is open, else why it cannot be.
+/// Nothing below may be called before it succeeded.
+const char *fp_mhd_open(void);
+
+/// The library's functions, found by dlsym in fp_mhd_open.
+struct fp_mhd_functions {
+    __typeof__(&MHD_start_daemon) start_daemon;
+    __typeof__(&MHD_stop_daemon) stop_daemon;
+    __typeof__(&MHD_quiesce_daemon) quiesce_daemon;
+    __typeof__(&MHD_get_daemon_info) get_daemon_info;
+    __typeof__(&MHD_get_timeout) get_timeout;
+    __typeof__(&MHD_run) run;
+    __typeof__(&MHD_get_connection_info) get_connection_info;
+    __typeof__(&MHD_get_connection_values_n) get_connection_values_n;
+    __typeof__(&MHD_suspend_connection) suspend_connection;
+    __typeof__(&MHD_resume_connection) resume_connection;
+    __typeof__(&MHD_create_response_from_buffer) create_response_from_buffer;
+    __typeof__(&MHD_add_response_header) add_response_header;
+    __typeof__(&MHD_queue_response) queue_response;
+    __typeof__(&MHD_destroy_response) destroy_response;
+    __typeof__(&MHD_get_reason_phrase_for) get_reason_phrase_for;
+};
+extern struct fp_mhd_functions fp_mhd_functions;
+
+// What Swift calls: the libmicrohttpd functions of the same names, through the table.
+static inline void fp_mhd_stop_daemon(struct MHD_Daemon *daemon) { fp_mhd_functions.stop_daemon(daemon); }
+static inline MHD_socket fp_mhd_quiesce_daemon(struct MHD_Daemon *daemon) { return fp_mhd_functions.quiesce_daemon(daemon); }
+static inline enum MHD_Result fp_mhd_get_timeout(struct MHD_Daemon *daemon, MHD_UNSIGNED_LONG_LONG *timeout) {
+    return fp_mhd_functions.get_timeout(daemon, timeout);
+}
+static inline enum MHD_Result fp_mhd_run(struct MHD_Daemon *daemon) { return fp_mhd_functions.run(daemon); }
+static inline int fp_mhd_get_connection_values_n(struct MHD_Connection *connection, enum MHD_ValueKind kind,
+                                                 MHD_KeyValueIteratorN iterator, void *iterator_cls) {
+    return fp_mhd_functions.get_connection_values_n(connection, kind, iterator, iterator_cls);
+}
+static inline void fp_mhd_suspend_connection(struct MHD_Connection *connection) { fp_mhd_functions.suspend_connection(connection); }
+static inline void fp_mhd_resume_connection(struct MHD_Connection *connection) { fp_mhd_functions.resume_connection(connection); }
+static inline struct MHD_Response *fp_mhd_create_response_from_buffer(size_t size, void *buffer, enum MHD_ResponseMemoryMode mode) {
+    return fp_mhd_functions.create_response_from_buffer(size, buffer, mode);
+}
+static inline enum MHD_Result fp_mhd_add_response_header(struct MHD_Response *response, const char *header, const char *content) {
+    return fp_mhd_functions.add_response_header(response, header, content);
+}
+static inline enum MHD_Result fp_mhd_queue_response(struct MHD_Connection *connection, unsigned int status_code,
+                                                    struct MHD_Response *response) {
+    return fp_mhd_functions.queue_response(connection, status_code, response);
+}
+static inline void fp_mhd_destroy_response(struct MHD_Response *response) { fp_mhd_functions.destroy_response(response); }
+static inline const char *fp_mhd_get_reason_phrase_for(unsigned int code) { return fp_mhd_functions.get_reason_phrase_for(code); }
+
 #endif
