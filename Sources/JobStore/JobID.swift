@@ -19,13 +19,21 @@ public struct JobID: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses the 22-character text form; nil for anything else.
     public init?(_ text: some StringProtocol) {
+        // One generic call to reach the bytes; the decoding itself runs on a plain buffer.
+        let parsed = text.utf8.withContiguousStorageIfAvailable { Self.decode($0) } ?? Self.decode(Array(text.utf8))
+        guard let id = parsed else { return nil }
+        self = id
+    }
+
+    private static func decode(_ bytes: some Collection<UInt8>) -> JobID? {
+        guard bytes.count == 22 else { return nil }
         // The 128 bits shift in through high:low, six per character; the 22nd character
         // carries the last two bits and four zero bits.
         var high: UInt64 = 0
         var low: UInt64 = 0
         var count = 0
-        for character in text.utf8 {
-            guard count < 22, let value = Self.decodeTable[Int(character)] else { return nil }
+        for character in bytes {
+            guard let value = decodeTable[Int(character)] else { return nil }
             count += 1
             if count < 22 {
                 high = high << 6 | low >> 58
@@ -37,10 +45,7 @@ public struct JobID: Hashable, Sendable, CustomStringConvertible {
                 low = low << 2 | UInt64(value >> 4)
             }
         }
-        guard count == 22 else { return nil }
-        slot = UInt32(truncatingIfNeeded: high >> 32)
-        generation = UInt32(truncatingIfNeeded: high)
-        secret = low
+        return JobID(slot: UInt32(truncatingIfNeeded: high >> 32), generation: UInt32(truncatingIfNeeded: high), secret: low)
     }
 
     public var description: String {
