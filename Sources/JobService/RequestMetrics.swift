@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The routes and statuses `forkpool_http_requests_total` counts, as indices into
 /// the shared metrics area (at most 16 of each).
 enum RequestMetrics {
@@ -30,10 +34,13 @@ enum RequestMetrics {
 
     /// `/v1/jobs/{id}`: one non-empty segment after the prefix.
     private static func isJobPath(_ path: String) -> Bool {
-        let prefix = "/v1/jobs/".utf8
-        let bytes = path.utf8
-        guard bytes.count > prefix.count, bytes.starts(with: prefix) else { return false }
-        return !bytes.dropFirst(prefix.count).contains(UInt8(ascii: "/"))
+        var path = path
+        return path.withUTF8 { bytes in
+            let prefix: StaticString = "/v1/jobs/"
+            guard bytes.count > prefix.utf8CodeUnitCount,
+                  memcmp(bytes.baseAddress!, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0 else { return false }
+            return !bytes[prefix.utf8CodeUnitCount...].contains(UInt8(ascii: "/"))
+        }
     }
 
     /// The status index; statuses not listed count as "other" (the last index).
