@@ -1,7 +1,6 @@
 #define _GNU_SOURCE
 #include "CForkPoolShims.h"
 
-#include <pthread.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -48,16 +47,3 @@ uint64_t fp_atomic_load_u64(const uint64_t *counter) { return __atomic_load_n(co
 uint64_t fp_atomic_load_acquire_u64(const uint64_t *sequence) { return __atomic_load_n(sequence, __ATOMIC_ACQUIRE); }
 void fp_atomic_store_u64(uint64_t *sequence, uint64_t value) { __atomic_store_n(sequence, value, __ATOMIC_SEQ_CST); }
 void fp_fence_acquire(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
-
-static int cached_pid;
-static void forget_cached_pid(void) { __atomic_store_n(&cached_pid, 0, __ATOMIC_RELAXED); }
-__attribute__((constructor)) static void register_pid_reset(void) { pthread_atfork(NULL, NULL, forget_cached_pid); }
-
-int fp_current_pid(void) {
-    int pid = __atomic_load_n(&cached_pid, __ATOMIC_RELAXED);
-    if (pid == 0) {
-        pid = (int)getpid();
-        __atomic_store_n(&cached_pid, pid, __ATOMIC_RELAXED);
-    }
-    return pid;
-}

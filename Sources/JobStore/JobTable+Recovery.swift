@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CForkPoolShims
 
 extension JobTable {
     /// Rebuilds every derived structure from the slots, after a process died while
@@ -198,7 +197,7 @@ extension JobTable {
         }
         let keyed = live.filter { slot($0).flags.contains(.hasIdempotencyKey) }
         if indexed != keyed { problems.append("idempotency index holds \(indexed.count), \(keyed.count) jobs have keys") }
-        if header.writerPID != fp_current_pid() { problems.append("writer mark is \(header.writerPID) inside the lock") }
+        if header.writerPID != getpid() { problems.append("writer mark is \(header.writerPID) inside the lock") }
         return problems
     }
 

@@ -159,7 +159,7 @@ public final class JobTable: @unchecked Sendable {
         if header.writerPID != 0 {
             recover()
         }
-        header.writerPID = fp_current_pid()
+        header.writerPID = getpid()
         defer { header.writerPID = 0 }
         return try body()
     }

@@ -61,8 +61,4 @@ uint64_t fp_atomic_load_acquire_u64(const uint64_t *sequence);
 void fp_atomic_store_u64(uint64_t *sequence, uint64_t value);
 void fp_fence_acquire(void);
 
-// getpid(2) without the system call: glibc has not cached it since 2.25, and the table
-// lock records the holder on every operation. Forgotten in a child by a pthread_atfork handler.
-int fp_current_pid(void);
-
 #endif
