@@ -382,10 +382,11 @@ def main():
         s = status(server)
         count = stored(s)
         fill_job, _ = finished_job(server)
-        # Best of two rounds each: the machine is shared, and one wrk or loadgen run varies by ~15%.
-        poll = max(wrk(f"{server.url}/v1/jobs/{fill_job}") for _ in range(2))
+        # Best of three rounds each: the machine is shared, and one wrk or loadgen run varies by
+        # 15-20%; the best round is what the table allows when nothing else gets in the way.
+        poll = max(wrk(f"{server.url}/v1/jobs/{fill_job}") for _ in range(3))
         submit = 0.0
-        for _ in range(2):
+        for _ in range(3):
             submit = max(submit, loadgen(server, 16, 5000, mode="nowait", warmup=5, offset=offset).get("rate", 0.0))
             offset += 5000 + 16 * 5
             wait_drained(server, 120)
@@ -430,12 +431,12 @@ def main():
     for size, g in growth.items():
         label = f"4. {g['stored']:,} stored jobs"
         if size == min(growth):
-            row(f"{label}: submit, POST without wait (jobs/s; best of 2)", g["submit"])
-            row(f"{label}: poll (req/s; best of 2)", g["poll"])
+            row(f"{label}: submit, POST without wait (jobs/s; best of 3)", g["submit"])
+            row(f"{label}: poll (req/s; best of 3)", g["poll"])
         else:
-            row(f"{label}: submit (jobs/s, best of 2; ref: at {base['stored']:,})", g["submit"], base["submit"],
+            row(f"{label}: submit (jobs/s, best of 3; ref: at {base['stored']:,})", g["submit"], base["submit"],
                 target="drop < 10%", met=g["submit"] >= 0.9 * base["submit"])
-            row(f"{label}: poll (req/s, best of 2; ref: at {base['stored']:,})", g["poll"], base["poll"],
+            row(f"{label}: poll (req/s, best of 3; ref: at {base['stored']:,})", g["poll"], base["poll"],
                 target="drop < 10%", met=g["poll"] >= 0.9 * base["poll"])
         if g["fill_rate"]:
             row(f"   fill rate to {g['stored']:,} (POST + run + drain, jobs/s)", g["fill_rate"])
