@@ -44,6 +44,10 @@ int fp_signal_ignore(int sig);
 // close_range is declared only under _GNU_SOURCE.
 int fp_close_range(unsigned int first, unsigned int last);
 
+// _Fork (glibc 2.34): fork(2) without the atfork handlers and the locking of every
+// malloc arena around it. Only for a single-threaded parent, where no lock can be held.
+int fp_fork_without_handlers(void);
+
 // strerrorname_np is declared only under _GNU_SOURCE. The symbolic name of an errno
 // value ("ENOENT"), or NULL when glibc knows none.
 const char *fp_errno_name(int code);
