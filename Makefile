@@ -49,7 +49,7 @@ container-test: deps
 screenshot: build
 	bash Tests/ops/screenshot_status_page.sh $(BIN_DEBUG)/forkpool
 
-# forkpool against its references in one run, one table with ratios (bench/run.sh; about 3 minutes).
+# forkpool against its references in one run, one table with ratios (bench/run.sh; about 5 minutes).
 bench: deps
 	bash bench/run.sh
 
