@@ -46,6 +46,20 @@ const char *fp_errno_name(int code) { return strerrorname_np(code); }
 void fp_atomic_add_u64(uint64_t *counter, uint64_t amount) { __atomic_fetch_add(counter, amount, __ATOMIC_RELAXED); }
 uint64_t fp_atomic_load_u64(const uint64_t *counter) { return __atomic_load_n(counter, __ATOMIC_RELAXED); }
 
-uint64_t fp_atomic_load_acquire_u64(const uint64_t *sequence) { return __atomic_load_n(sequence, __ATOMIC_ACQUIRE); }
-void fp_atomic_store_u64(uint64_t *sequence, uint64_t value) { __atomic_store_n(sequence, value, __ATOMIC_SEQ_CST); }
-void fp_fence_acquire(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
+void fp_seqlock_write_begin(uint64_t *sequence) {
+    uint64_t value = __atomic_load_n(sequence, __ATOMIC_RELAXED);
+    if ((value & 1) == 0) __atomic_store_n(sequence, value + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);  // the odd value before any change
+}
+
+void fp_seqlock_write_end(uint64_t *sequence) {
+    uint64_t value = __atomic_load_n(sequence, __ATOMIC_RELAXED);
+    __atomic_store_n(sequence, value + 1, __ATOMIC_RELEASE);  // every change before the even value
+}
+
+uint64_t fp_seqlock_read_begin(const uint64_t *sequence) { return __atomic_load_n(sequence, __ATOMIC_ACQUIRE); }
+
+int fp_seqlock_read_valid(const uint64_t *sequence, uint64_t before) {
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);  // the copy before the second look
+    return (before & 1) == 0 && __atomic_load_n(sequence, __ATOMIC_RELAXED) == before;
+}

@@ -154,8 +154,8 @@ public final class JobTable: @unchecked Sendable {
     func locked<T>(_ body: () throws -> T) throws -> T {
         try semaphores.lock()
         defer { try? semaphores.unlock() }
-        header.beginChange()
-        defer { header.endChange() }
+        fp_seqlock_write_begin(header.changeSequence)
+        defer { fp_seqlock_write_end(header.changeSequence) }
         if header.writerPID != 0 {
             recover()
         }
@@ -174,11 +174,10 @@ public final class JobTable: @unchecked Sendable {
     /// readers take the lock, whose next holder repairs the table.
     func readWithoutLock<T>(_ body: () -> T) throws -> T {
         for _ in 0..<Self.optimisticAttempts {
-            let before = header.changeSequence
+            let before = fp_seqlock_read_begin(header.changeSequence)
             guard before & 1 == 0 else { break }
             let value = body()
-            fp_fence_acquire()
-            if header.changeSequence == before {
+            if fp_seqlock_read_valid(header.changeSequence, before) != 0 {
                 readsWithoutLock += 1
                 return value
             }

@@ -1,5 +1,3 @@
-import CForkPoolShims
-
 /// The first 4 KiB of the table (see `TableLayout`).
 ///
 /// ```
@@ -46,21 +44,10 @@ struct TableHeader {
     }
 
     var writerPID: Int32 { get { fields.get(20) } nonmutating set { fields.set(20, newValue) } }
-    /// Odd while a lock holder may be changing the table; see `JobTable.readWithoutLock`.
-    var changeSequence: UInt64 {
-        fp_atomic_load_acquire_u64(fields.base.advanced(by: 104).assumingMemoryBound(to: UInt64.self))
-    }
-    /// Makes the sequence odd, before a lock holder changes anything. A holder that died left it odd already.
-    func beginChange() {
-        let sequence = changeSequence
-        if sequence & 1 == 0 { storeChangeSequence(sequence &+ 1) }
-    }
-    /// Makes the sequence even again: the table is whole.
-    func endChange() {
-        storeChangeSequence(changeSequence &+ 1)
-    }
-    private func storeChangeSequence(_ value: UInt64) {
-        fp_atomic_store_u64(fields.base.advanced(by: 104).assumingMemoryBound(to: UInt64.self), value)
+    /// The seqlock's counter: odd while a lock holder may be changing the table (see
+    /// `JobTable.readWithoutLock`; the memory orders are in CForkPoolShims).
+    var changeSequence: UnsafeMutablePointer<UInt64> {
+        fields.base.advanced(by: 104).assumingMemoryBound(to: UInt64.self)
     }
     var nextSequence: UInt64 { get { fields.get(56) } nonmutating set { fields.set(56, newValue) } }
     var freeSlotHead: Int32 { get { fields.get(64) } nonmutating set { fields.set(64, newValue) } }

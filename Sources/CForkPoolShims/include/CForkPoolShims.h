@@ -59,10 +59,14 @@ uint64_t fp_atomic_load_u64(const uint64_t *counter);
 
 // The job table's change sequence (a seqlock): a writer makes it odd before it changes
 // anything and even again after; a reader that saw the same even value before and after
-// copying knows its copy is whole. The reader's loads are acquire; the writer's stores are
-// sequentially consistent, so no change to the table moves above the odd store.
-uint64_t fp_atomic_load_acquire_u64(const uint64_t *sequence);
-void fp_atomic_store_u64(uint64_t *sequence, uint64_t value);
-void fp_fence_acquire(void);
+// copying knows its copy is whole. The memory orders live here, in one place: the writer's
+// odd store is fenced before its changes and the even store releases them; the reader's
+// first load acquires, and a fence keeps its copy before the second load.
+// A holder that died left the sequence odd: the next one keeps it odd until it is done.
+void fp_seqlock_write_begin(uint64_t *sequence);
+void fp_seqlock_write_end(uint64_t *sequence);
+uint64_t fp_seqlock_read_begin(const uint64_t *sequence);
+// Whether the copy made since fp_seqlock_read_begin gave `before` holds.
+int fp_seqlock_read_valid(const uint64_t *sequence, uint64_t before);
 
 #endif
