@@ -2,6 +2,7 @@
 #include "CForkPoolShims.h"
 
 #include <sched.h>
+#include <sys/single_threaded.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,7 +17,7 @@ int fp_semtimedop(int semid, struct sembuf *ops, size_t count, const struct time
     return semtimedop(semid, ops, count, timeout);
 }
 
-int fp_fork_without_handlers(void) { return _Fork(); }
+int fp_fork_worker(void) { return __libc_single_threaded ? _Fork() : fork(); }
 
 int fp_wifexited(int status) { return WIFEXITED(status); }
 int fp_wexitstatus(int status) { return WEXITSTATUS(status); }

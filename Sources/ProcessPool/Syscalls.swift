@@ -68,13 +68,13 @@ enum Syscall {
         _ = Glibc.close(fd)
     }
 
-    /// `_Fork`, not `fork`: the pool is single-threaded (it refuses to start otherwise), so no
-    /// lock can be held and glibc's locking of every malloc arena and the atfork handlers
-    /// around a fork buy nothing here; skipping them saves a worker 4 of its page faults
-    /// (one task at a time: 4.2k to 4.9k forks/s).
+    /// `_Fork`, not `fork`, while the process never started a thread (the pool refuses to
+    /// start in a multi-threaded one): no other thread can hold a lock, so glibc's locking of
+    /// every malloc arena and the atfork handlers around a fork buy nothing; skipping them
+    /// saves a worker 4 of its page faults (one task at a time: 4.2k to 4.9k forks/s).
     static func fork() throws(SystemCallError) -> pid_t {
         try retryingInterrupts("fork()", hint: { $0 == EAGAIN ? "process limit reached (ulimit -u, kernel.pid_max)" : nil }) {
-            fp_fork_without_handlers()
+            fp_fork_worker()
         }
     }
 

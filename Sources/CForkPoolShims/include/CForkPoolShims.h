@@ -44,9 +44,10 @@ int fp_signal_ignore(int sig);
 // close_range is declared only under _GNU_SOURCE.
 int fp_close_range(unsigned int first, unsigned int last);
 
-// _Fork (glibc 2.34): fork(2) without the atfork handlers and the locking of every
-// malloc arena around it. Only for a single-threaded parent, where no lock can be held.
-int fp_fork_without_handlers(void);
+// A fork for the pool's workers: _Fork (glibc 2.34), fork(2) without the atfork handlers
+// and the locking of every malloc arena around it, while the process has never started a
+// thread (glibc's __libc_single_threaded), so no other thread can hold a lock; else fork().
+int fp_fork_worker(void);
 
 // strerrorname_np is declared only under _GNU_SOURCE. The symbolic name of an errno
 // value ("ENOENT"), or NULL when glibc knows none.
