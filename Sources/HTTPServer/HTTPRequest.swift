@@ -59,7 +59,6 @@ public struct HTTPRequest: Sendable {
     }
 }
 
-/// Lowercases ASCII letters only: header names are ASCII, and this never depends on a locale.
 /// Whether `name` is `Content-Length` in any case, without making a lowercased copy.
 func isContentLength(_ name: String) -> Bool {
     let wanted = "content-length".utf8
@@ -67,6 +66,7 @@ func isContentLength(_ name: String) -> Bool {
         && zip(name.utf8, wanted).allSatisfy { byte, lower in byte == lower || byte &+ 0x20 == lower && lower >= 0x61 }
 }
 
+/// Lowercases ASCII letters only: header names are ASCII, and this never depends on a locale.
 func asciiLowercased(_ text: String) -> String {
     guard text.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return text }
     return String(decoding: text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)

@@ -134,9 +134,8 @@ public final class FrontendHandler: HTTPHandler {
             try allow(method, ["GET", "POST"], request)
             return method == "POST" ? try submit(request) : .respond(try list(request))
         default:
-            let prefix = "/v1/jobs/"
-            let text = path.dropFirst(prefix.count)
-            guard path.hasPrefix(prefix), !text.isEmpty, !text.utf8.contains(UInt8(ascii: "/")) else { throw APIError.notFound("no route \(path)") }
+            guard RequestMetrics.isJobPath(path) else { throw APIError.notFound("no route \(path)") }
+            let text = path.dropFirst("/v1/jobs/".count)
             try allow(method, ["GET", "DELETE"], request)
             guard let id = JobID(text) else { throw APIError.notFound("no job \(text)") }
             return method == "DELETE" ? .respond(try cancel(id)) : try get(id, request)

@@ -32,8 +32,8 @@ enum RequestMetrics {
         return template ?? routes.count - 1
     }
 
-    /// `/v1/jobs/{id}`: one non-empty segment after the prefix.
-    private static func isJobPath(_ path: String) -> Bool {
+    /// `/v1/jobs/{id}`: one non-empty segment after the prefix (the router asks too).
+    static func isJobPath(_ path: String) -> Bool {
         var path = path
         return path.withUTF8 { bytes in
             let prefix: StaticString = "/v1/jobs/"

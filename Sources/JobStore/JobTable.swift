@@ -6,8 +6,9 @@ import SystemV
 
 /// The job table in shared memory, guarded by one System V semaphore.
 ///
-/// Every operation takes the semaphore with `SEM_UNDO`, so a process killed while
-/// holding it cannot block the others. A process killed in the middle of a change
+/// Every change takes the semaphore with `SEM_UNDO`, so a process killed while
+/// holding it cannot block the others; reading one job skips it while nothing is
+/// changing (`readWithoutLock`). A process killed in the middle of a change
 /// leaves `writerPID` set; the next holder sees it and rebuilds every derived
 /// structure from the slots (`recover`), so the table is consistent again
 /// whichever instruction the dead process stopped at.
