@@ -6,6 +6,7 @@
 #include "CMicroHTTPDShims.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 
 struct fp_mhd_functions fp_mhd_functions;
@@ -21,8 +22,10 @@ static char open_error[512];
         }                                                                                              \
     } while (0)
 
-const char *fp_mhd_open(void) {
-    if (fp_mhd_functions.run != NULL) return NULL;
+static const char *open_result;
+
+// Runs once per process (pthread_once): test runners start servers on several threads.
+static const char *open_library(void) {
     void *handle = dlopen(FP_MHD_LIBRARY, RTLD_NOW | RTLD_LOCAL);
     if (handle == NULL) {
         const char *reason = dlerror();
@@ -35,6 +38,7 @@ const char *fp_mhd_open(void) {
     FP_MHD_RESOLVE(handle, quiesce_daemon, MHD_quiesce_daemon);
     FP_MHD_RESOLVE(handle, get_daemon_info, MHD_get_daemon_info);
     FP_MHD_RESOLVE(handle, get_timeout, MHD_get_timeout);
+    FP_MHD_RESOLVE(handle, run, MHD_run);
     FP_MHD_RESOLVE(handle, get_connection_info, MHD_get_connection_info);
     FP_MHD_RESOLVE(handle, get_connection_values_n, MHD_get_connection_values_n);
     FP_MHD_RESOLVE(handle, suspend_connection, MHD_suspend_connection);
@@ -44,8 +48,14 @@ const char *fp_mhd_open(void) {
     FP_MHD_RESOLVE(handle, queue_response, MHD_queue_response);
     FP_MHD_RESOLVE(handle, destroy_response, MHD_destroy_response);
     FP_MHD_RESOLVE(handle, get_reason_phrase_for, MHD_get_reason_phrase_for);
-    // `run` last: it is what says "opened".
-    FP_MHD_RESOLVE(handle, run, MHD_run);
     fp_mhd_functions = functions;
     return NULL;
+}
+
+static void open_once(void) { open_result = open_library(); }
+
+const char *fp_mhd_open(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, open_once);
+    return open_result;
 }
