@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN_DEBUG = .build/debug
 BIN_RELEASE = .build/release
 
-.PHONY: run test build deps bench chaos fuzz container-test screenshot clean
+.PHONY: run test build deps bench profile chaos fuzz container-test screenshot clean
 
 # Installs what is missing: libmicrohttpd-dev and friends through apt-get, Python test tools through pip.
 deps:
@@ -52,6 +52,11 @@ screenshot: build
 # forkpool against its references in one run, one table with ratios (bench/run.sh; about 5 minutes).
 bench: deps
 	bash bench/run.sh
+
+# Where the time goes in the rows compared with C: per-fork CPU and faults, system calls and
+# CPU per poll, perf profiles (bench/profile.sh; needs perf and strace; run make bench first).
+profile:
+	bash bench/profile.sh
 
 clean:
 	rm -rf .build
